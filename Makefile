@@ -1,0 +1,55 @@
+# KIS top-level build. `make` builds kis.ko and kisctl; `make test` runs every
+# test and ends with "N passed, N failed"; `make demo` runs the demo in a guest.
+# Both run scripts/setup first when something is missing.
+
+TOP := $(CURDIR)
+CACHE ?= $(TOP)/.cache
+BUILD ?= $(TOP)/build
+KVER = $(shell cat $(CACHE)/kernel/version 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+# Debian's headers package puts the build tree here; /lib/modules/... only
+# exists when the kernel itself is installed, which it need not be.
+ifeq ($(wildcard $(KDIR)/Makefile),)
+KDIR := /usr/src/linux-headers-$(KVER)
+endif
+SETUP_STAMP := $(CACHE)/kernel/version
+
+.PHONY: all setup module kisctl test unit demo clean
+
+all: module kisctl
+
+setup:
+	bash scripts/setup
+
+$(SETUP_STAMP):
+	bash scripts/setup
+
+module: $(SETUP_STAMP)
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel/kis modules
+
+kisctl: $(SETUP_STAMP)
+	cmake -S $(TOP) -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(shell nproc)
+
+unit: kisctl
+	$(BUILD)/kis_unit
+
+# make test T='cell_*' runs the units and the matching scenarios only.
+test: all
+	bash tests/run-all $(T)
+
+demo: all
+	bash tests/demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel/kis clean
+	rm -rf $(BUILD)
+
+CHECKPATCH := $(CACHE)/linux-tools/scripts/checkpatch.pl
+KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard kernel/kis/*.[ch] kernel/kis/core/*.[ch])) \
+	kernel/kis/include/uapi/linux/kis.h
+
+.PHONY: checkpatch
+checkpatch: $(SETUP_STAMP)
+	@test -f $(CHECKPATCH) || bash scripts/setup
+	perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(KERNEL_SOURCES)

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The portable core of KIS: plain C, integer arithmetic only, no
+ * allocation, no locking. The same files build into kis.ko and into
+ * libkiscore for kisctl, the unit tests and the benchmarks, so that
+ * offline results equal in-kernel results.
+ */
+#ifndef KIS_CORE_H
+#define KIS_CORE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <errno.h>
+typedef __UINT8_TYPE__ u8;
+typedef __UINT16_TYPE__ u16;
+typedef __UINT32_TYPE__ u32;
+typedef __UINT64_TYPE__ u64;
+typedef __INT32_TYPE__ s32;
+typedef __INT64_TYPE__ s64;
+#ifndef fallthrough
+#define fallthrough __attribute__((__fallthrough__))
+#endif
+#endif
+
+#endif /* KIS_CORE_H */

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "kis" generic netlink family: the contract in <linux/kis.h>,
+ * described in Documentation/netlink.md. Every attribute has a policy;
+ * attributes the module only sends are rejected on input. Commands that
+ * change state need GENL_ADMIN_PERM (CAP_NET_ADMIN in the initial user
+ * namespace), and the family is only reachable from the initial network
+ * namespace.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "kis_internal.h"
+#include "kis_match.h"
+
+static struct netlink_range_validation kis_max_tasks_range = {
+	.min = KIS_CELL_TASKS_MIN,
+	.max = KIS_CELL_TASKS_MAX,
+};
+
+static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
+	[KIS_CELL_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KIS_CELL_NAME_MAX - 1 },
+	[KIS_CELL_ATTR_PROGRAM] = { .type = NLA_NUL_STRING,
+				    .len = KIS_PROGRAM_MAX - 1 },
+	[KIS_CELL_ATTR_ARGS] = { .type = NLA_NUL_STRING,
+				 .len = KIS_ARGS_PATTERN_MAX - 1 },
+	[KIS_CELL_ATTR_FOLLOW_EXEC] = NLA_POLICY_MAX(NLA_U8, 1),
+	[KIS_CELL_ATTR_MAX_TASKS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &kis_max_tasks_range),
+	[KIS_CELL_ATTR_TASKS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_JOINED] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_LEFT] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_EXECS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_OVER_LIMIT] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_SYSCALLS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_PAD] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
+	[KIS_ATTR_PROTO_VERSION] = { .type = NLA_REJECT },
+	[KIS_ATTR_MODULE_VERSION] = { .type = NLA_REJECT },
+	[KIS_ATTR_TASKS_WATCHED] = { .type = NLA_REJECT },
+	[KIS_ATTR_CELLS] = NLA_POLICY_NESTED_ARRAY(kis_cell_policy),
+	[KIS_ATTR_CELL] = { .type = NLA_REJECT },
+	[KIS_ATTR_CELL_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KIS_CELL_NAME_MAX - 1 },
+	[KIS_ATTR_TASK] = { .type = NLA_REJECT },
+};
+
+static struct genl_family kis_genl_family;
+
+static int kis_cmd_version(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kis_genl_family, 0,
+				KIS_CMD_VERSION);
+	if (!hdr)
+		goto err_size;
+	if (nla_put_u32(msg, KIS_ATTR_PROTO_VERSION, KIS_GENL_VERSION) ||
+	    nla_put_string(msg, KIS_ATTR_MODULE_VERSION, KIS_VERSION) ||
+	    nla_put_u32(msg, KIS_ATTR_TASKS_WATCHED,
+			atomic_read(&kis_tasks_watched)))
+		goto err_size;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_size:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static bool kis_cell_name_ok(const char *name)
+{
+	if (!*name)
+		return false;
+	for (; *name; name++)
+		if (!isalnum(*name) && !strchr("_.-", *name))
+			return false;
+	return true;
+}
+
+/* Builds one cell from its attributes; the caller publishes or frees it. */
+static struct kis_cell *kis_cell_from_attrs(struct nlattr *nest,
+					    struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KIS_CELL_ATTR_MAX + 1];
+	const char *args = "*";
+	struct kis_cell *cell;
+	u32 max_tasks = KIS_CELL_TASKS_DEFAULT;
+	int err;
+
+	err = nla_parse_nested(tb, KIS_CELL_ATTR_MAX, nest, kis_cell_policy,
+			       extack);
+	if (err)
+		return ERR_PTR(err);
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KIS_CELL_ATTR_NAME) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KIS_CELL_ATTR_PROGRAM)) {
+		NL_SET_ERR_MSG(extack, "a cell needs a name and a program");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!kis_cell_name_ok(nla_data(tb[KIS_CELL_ATTR_NAME]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KIS_CELL_ATTR_NAME],
+				    "cell name may only hold letters, digits, '_', '.' and '-'");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!nla_len(tb[KIS_CELL_ATTR_PROGRAM]) ||
+	    !*(char *)nla_data(tb[KIS_CELL_ATTR_PROGRAM]) ||
+	    kis_glob_check(nla_data(tb[KIS_CELL_ATTR_PROGRAM]), NULL)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KIS_CELL_ATTR_PROGRAM],
+				    "program is not a valid pattern");
+		return ERR_PTR(-EINVAL);
+	}
+	if (tb[KIS_CELL_ATTR_ARGS]) {
+		args = nla_data(tb[KIS_CELL_ATTR_ARGS]);
+		if (kis_glob_check(args, NULL)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KIS_CELL_ATTR_ARGS],
+					    "args is not a valid pattern");
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	if (tb[KIS_CELL_ATTR_MAX_TASKS])
+		max_tasks = nla_get_u32(tb[KIS_CELL_ATTR_MAX_TASKS]);
+
+	cell = kis_cell_alloc(max_tasks);
+	if (!cell) {
+		NL_SET_ERR_MSG(extack, "out of memory for the cell's task pool");
+		return ERR_PTR(-ENOMEM);
+	}
+	nla_strscpy(cell->name, tb[KIS_CELL_ATTR_NAME], sizeof(cell->name));
+	nla_strscpy(cell->program, tb[KIS_CELL_ATTR_PROGRAM],
+		    sizeof(cell->program));
+	strscpy(cell->args, args, sizeof(cell->args));
+	cell->follow_exec = !tb[KIS_CELL_ATTR_FOLLOW_EXEC] ||
+			    nla_get_u8(tb[KIS_CELL_ATTR_FOLLOW_EXEC]);
+	return cell;
+}
+
+static void kis_cells_free_list(struct list_head *cells)
+{
+	struct kis_cell *cell, *next;
+
+	list_for_each_entry_safe(cell, next, cells, list) {
+		list_del(&cell->list);
+		kis_cell_free(cell);
+	}
+}
+
+static bool kis_cells_have_name(struct list_head *cells, const char *name)
+{
+	struct kis_cell *cell;
+
+	list_for_each_entry(cell, cells, list)
+		if (!strcmp(cell->name, name))
+			return true;
+	return false;
+}
+
+/*
+ * Loads all cells of the request or none: every cell is built and checked
+ * before the first is published.
+ */
+static int kis_cmd_cell_load(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	LIST_HEAD(fresh);
+	struct kis_cell *cell;
+	struct nlattr *nest;
+	int n = 0, rem, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_CELLS))
+		return -EINVAL;
+	nla_for_each_nested(nest, info->attrs[KIS_ATTR_CELLS], rem) {
+		if (nla_type(nest) != KIS_ATTR_CELL) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "KIS_ATTR_CELLS holds KIS_ATTR_CELL only");
+			err = -EINVAL;
+			goto err_free;
+		}
+		if (++n > KIS_LOAD_CELLS_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "too many cells in one request");
+			err = -E2BIG;
+			goto err_free;
+		}
+		cell = kis_cell_from_attrs(nest, extack);
+		if (IS_ERR(cell)) {
+			err = PTR_ERR(cell);
+			goto err_free;
+		}
+		if (kis_cells_have_name(&fresh, cell->name)) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "two cells of the request have the same name");
+			kis_cell_free(cell);
+			err = -EEXIST;
+			goto err_free;
+		}
+		list_add_tail(&cell->list, &fresh);
+	}
+	if (!n) {
+		NL_SET_ERR_MSG(extack, "no cell in the request");
+		return -EINVAL;
+	}
+
+	mutex_lock(&kis_config_mutex);
+	list_for_each_entry(cell, &fresh, list) {
+		if (kis_cell_find(cell->name)) {
+			NL_SET_ERR_MSG(extack,
+				       "a cell of that name is already loaded; unload it first");
+			pr_info("load refused: cell %s is already loaded\n",
+				cell->name);
+			err = -EEXIST;
+			goto err_unlock;
+		}
+	}
+	list_for_each_entry(cell, &fresh, list)
+		pr_info("cell %s loaded: program \"%s\" args \"%s\"\n",
+			cell->name, cell->program, cell->args);
+	kis_cells_publish(&fresh);
+	err = kis_cells_adopt_running();
+	if (err) {
+		/* Take back exactly the cells of this request. */
+		kis_cells_remove_last(n);
+		NL_SET_ERR_MSG(extack, "out of memory scanning running processes");
+	}
+	mutex_unlock(&kis_config_mutex);
+	return err;
+
+err_unlock:
+	mutex_unlock(&kis_config_mutex);
+err_free:
+	kis_cells_free_list(&fresh);
+	return err;
+}
+
+static int kis_cmd_cell_unload(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kis_cell *cell;
+	int err = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_CELL_NAME))
+		return -EINVAL;
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_find(nla_data(info->attrs[KIS_ATTR_CELL_NAME]));
+	if (cell) {
+		pr_info("cell %s unloaded\n", cell->name);
+		kis_cell_remove(cell);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[KIS_ATTR_CELL_NAME],
+				    "no cell of that name is loaded");
+		err = -ENOENT;
+	}
+	mutex_unlock(&kis_config_mutex);
+	return err;
+}
+
+static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
+			 struct kis_cell *cell)
+{
+	struct nlattr *nest;
+	u64 joined, left, over;
+	u32 ntasks;
+	void *hdr;
+
+	spin_lock(&kis_lock);
+	ntasks = cell->ntasks;
+	joined = cell->joined;
+	left = cell->left;
+	over = cell->over_limit;
+	spin_unlock(&kis_lock);
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kis_genl_family, NLM_F_MULTI, KIS_CMD_CELL_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIS_ATTR_CELL);
+	if (!nest ||
+	    nla_put_string(skb, KIS_CELL_ATTR_NAME, cell->name) ||
+	    nla_put_string(skb, KIS_CELL_ATTR_PROGRAM, cell->program) ||
+	    nla_put_string(skb, KIS_CELL_ATTR_ARGS, cell->args) ||
+	    nla_put_u8(skb, KIS_CELL_ATTR_FOLLOW_EXEC, cell->follow_exec) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_MAX_TASKS, cell->max_tasks) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_TASKS, ntasks) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_JOINED, joined,
+			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_LEFT, left,
+			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_EXECS,
+			      atomic64_read(&cell->execs), KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_OVER_LIMIT, over,
+			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_SYSCALLS,
+			      kis_cell_syscalls(cell), KIS_CELL_ATTR_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* One message per cell; cb->args[0] is the index of the next cell. */
+static int kis_cmd_cell_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kis_cell *cell;
+	long idx = 0;
+
+	mutex_lock(&kis_config_mutex);
+	list_for_each_entry(cell, &kis_cells, list) {
+		if (idx++ < cb->args[0])
+			continue;
+		if (kis_cell_fill(skb, cb, cell)) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&kis_config_mutex);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+struct kis_task_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int kis_task_fill(struct kis_task *t, void *arg)
+{
+	struct kis_task_dump *d = arg;
+	struct sk_buff *skb = d->skb;
+	char comm[TASK_COMM_LEN];
+	struct nlattr *nest;
+	void *hdr;
+
+	__get_task_comm(comm, sizeof(comm), t->task);
+	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &kis_genl_family, NLM_F_MULTI,
+			  KIS_CMD_TASK_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIS_ATTR_TASK);
+	if (!nest ||
+	    nla_put_string(skb, KIS_TASK_ATTR_CELL, t->cell->name) ||
+	    nla_put_u32(skb, KIS_TASK_ATTR_PID, READ_ONCE(t->pid)) ||
+	    nla_put_u32(skb, KIS_TASK_ATTR_TGID, t->tgid) ||
+	    nla_put_string(skb, KIS_TASK_ATTR_COMM, comm) ||
+	    nla_put_u64_64bit(skb, KIS_TASK_ATTR_SYSCALLS,
+			      READ_ONCE(t->syscalls), KIS_TASK_ATTR_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * One message per watched task; cb->args[0..1] is the walk's cursor. Slots
+ * and cells are only reused or freed after a grace period, so RCU is all
+ * the walk needs.
+ */
+static int kis_cmd_task_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kis_task_dump d = { .skb = skb, .cb = cb };
+
+	rcu_read_lock();
+	kis_tasks_walk(cb->args, kis_task_fill, &d);
+	rcu_read_unlock();
+	return skb->len;
+}
+
+static const struct genl_small_ops kis_ops[] = {
+	{
+		.cmd = KIS_CMD_VERSION,
+		.doit = kis_cmd_version,
+	},
+	{
+		.cmd = KIS_CMD_CELL_LOAD,
+		.doit = kis_cmd_cell_load,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_CELL_UNLOAD,
+		.doit = kis_cmd_cell_unload,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_CELL_GET,
+		.dumpit = kis_cmd_cell_dump,
+	},
+	{
+		.cmd = KIS_CMD_TASK_GET,
+		.dumpit = kis_cmd_task_dump,
+	},
+};
+
+static const struct genl_multicast_group kis_mcgrps[] = {
+	{ .name = KIS_GENL_MCGRP_EVENTS },
+};
+
+static struct genl_family kis_genl_family __ro_after_init = {
+	.name = KIS_GENL_NAME,
+	.version = KIS_GENL_VERSION,
+	.maxattr = KIS_ATTR_MAX,
+	.policy = kis_policy,
+	.module = THIS_MODULE,
+	.small_ops = kis_ops,
+	.n_small_ops = ARRAY_SIZE(kis_ops),
+	.resv_start_op = __KIS_CMD_MAX,
+	.mcgrps = kis_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(kis_mcgrps),
+};
+
+/**
+ * kis_genl_init() - register the "kis" generic netlink family
+ *
+ * Return: 0 or the error of genl_register_family().
+ */
+int kis_genl_init(void)
+{
+	return genl_register_family(&kis_genl_family);
+}
+
+/**
+ * kis_genl_exit() - unregister the family; no command runs afterwards
+ */
+void kis_genl_exit(void)
+{
+	genl_unregister_family(&kis_genl_family);
+}

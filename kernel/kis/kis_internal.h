@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KIS internals shared by the module's files.
+ *
+ * Locking:
+ * - kis_config_mutex serialises configuration (cell load and unload, the
+ *   scan for running processes). The cell list is RCU: the probes read it
+ *   without locks.
+ * - kis_lock (a spinlock) protects task membership: the task hash, each
+ *   cell's member, free and limbo lists and its counters. It is taken on
+ *   fork, exec and exit of watched tasks only, never per syscall.
+ * - A kis_task is only written by its own task on the syscall path, so
+ *   per-task state needs no lock there.
+ */
+#ifndef KIS_INTERNAL_H
+#define KIS_INTERNAL_H
+
+#include <linux/jump_label.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/kis.h>
+
+#define KIS_VERSION		"0.1.0"
+#define KIS_ARGS_READ_MAX	4096
+
+struct kis_cell;
+
+/**
+ * struct kis_task - a watched task (a thread of a cell's process)
+ * @hnode: link in the task hash, keyed by @task
+ * @cell_node: link in the cell's member, free or limbo list
+ * @task: the task; not referenced: the slot leaves the hash at exit
+ * @cell: the cell it belongs to
+ * @pid: thread id in the initial pid namespace
+ * @tgid: process id in the initial pid namespace
+ * @syscalls: system calls seen, written by the task itself
+ * @gp: RCU grace-period cookie taken when the slot was released
+ */
+struct kis_task {
+	struct hlist_node hnode;
+	struct list_head cell_node;
+	struct task_struct *task;
+	struct kis_cell *cell;
+	pid_t pid;
+	pid_t tgid;
+	u64 syscalls;
+	unsigned long gp;
+};
+
+/**
+ * struct kis_cell - a watched server: its matching rule, tasks and counters
+ * @list: link in kis_cells (RCU)
+ * @drop_node: link in a list of cells being removed
+ * @name: unique name
+ * @program: glob on the executable
+ * @args: glob on the arguments
+ * @follow_exec: members stay in the cell across execve
+ * @dead: set under kis_lock when the cell is being removed
+ * @max_tasks: most tasks the cell watches at once
+ * @pool: preallocated task slots (more than @max_tasks), so that fork never
+ *	allocates
+ * @members: slots in use
+ * @free: slots never used or safe to reuse
+ * @limbo: released slots waiting for an RCU grace period, oldest first
+ * @ntasks: number of @members
+ * @joined: tasks that ever joined
+ * @left: tasks that left (exit, execve without @follow_exec)
+ * @over_limit: tasks not watched because the cell was full
+ * @execs: execve calls by members
+ * @syscalls: per-CPU count of system calls seen
+ */
+struct kis_cell {
+	struct list_head list;
+	struct list_head drop_node;
+	char name[KIS_CELL_NAME_MAX];
+	char program[KIS_PROGRAM_MAX];
+	char args[KIS_ARGS_PATTERN_MAX];
+	bool follow_exec;
+	bool dead;
+	u32 max_tasks;
+	struct kis_task *pool;
+	struct list_head members;
+	struct list_head free;
+	struct list_head limbo;
+	u32 ntasks;
+	u64 joined;
+	u64 left;
+	u64 over_limit;
+	atomic64_t execs;
+	u64 __percpu *syscalls;
+};
+
+/* Per-CPU room to read a process's executable path and arguments. */
+struct kis_scratch {
+	char path[PATH_MAX];
+	char args[KIS_ARGS_READ_MAX + 1];
+};
+
+extern struct list_head kis_cells;
+extern struct mutex kis_config_mutex;
+extern spinlock_t kis_lock;
+extern atomic_t kis_tasks_watched;
+DECLARE_STATIC_KEY_FALSE(kis_watching);
+
+/* kis_cell.c */
+struct kis_cell *kis_cell_alloc(u32 max_tasks);
+void kis_cell_free(struct kis_cell *cell);
+struct kis_cell *kis_cell_find(const char *name);
+void kis_cells_publish(struct list_head *cells);
+void kis_cell_remove(struct kis_cell *cell);
+void kis_cells_remove_last(unsigned int n);
+void kis_cells_remove_all(void);
+void kis_tasks_walk(long pos[2], int (*fn)(struct kis_task *t, void *arg),
+		    void *arg);
+int kis_cells_adopt_running(void);
+struct kis_task *kis_task_find(struct task_struct *task);
+void kis_task_join(struct kis_cell *cell, struct task_struct *task);
+void kis_task_leave(struct task_struct *task);
+struct kis_cell *kis_cell_match_exec(struct task_struct *task,
+				     const struct linux_binprm *bprm,
+				     struct kis_scratch *scratch);
+u64 kis_cell_syscalls(const struct kis_cell *cell);
+
+/* kis_hooks.c */
+int kis_hooks_init(void);
+void kis_hooks_exit(void);
+
+/* kis_genl.c */
+int kis_genl_init(void);
+void kis_genl_exit(void);
+
+#endif /* KIS_INTERNAL_H */

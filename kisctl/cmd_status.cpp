@@ -1,0 +1,199 @@
+// kisctl status [--json]: the module, its cells and their watched tasks.
+#include "status.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <iostream>
+
+#include <linux/kis.h>
+
+#include "command.hpp"
+
+namespace kis {
+
+namespace {
+
+// Quotes a pattern for the plain format: backslash and double quote are escaped, control
+// bytes written as \xNN, so that a line stays one line with one quoted field.
+std::string quote(const std::string &s) {
+    std::string out = "\"";
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+// A comm is chosen by the process (prctl, or the name of any file it executes): keep it on
+// one line.
+std::string printable(const std::string &s) {
+    std::string out;
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// The tasks of one cell, sorted by tgid then pid.
+std::vector<const TaskInfo *> tasks_of(const StatusReport &report, const std::string &cell) {
+    std::vector<const TaskInfo *> tasks;
+    for (const TaskInfo &t : report.tasks)
+        if (t.cell == cell)
+            tasks.push_back(&t);
+    std::sort(tasks.begin(), tasks.end(), [](const TaskInfo *a, const TaskInfo *b) {
+        return a->tgid != b->tgid ? a->tgid < b->tgid : a->pid < b->pid;
+    });
+    return tasks;
+}
+
+int run_status(const Args &args) {
+    auto parsed = parse_args(kStatusCommand, args, {"--json"});
+    if (!parsed)
+        return kExitUsage;
+    if (parsed->help) {
+        print_help(kStatusCommand);
+        return kExitOk;
+    }
+    if (!parsed->operands.empty())
+        return usage_error(kStatusCommand, "unexpected argument \"" + parsed->operands[0] + "\"");
+
+    auto session = Module::connect_checked();
+    if (!session) {
+        print_error(session.error().message);
+        return kExitFailure;
+    }
+    Module &module = session->first;
+    StatusReport report;
+    report.module = session->second;
+
+    auto cells = module.cells();
+    if (!cells) {
+        print_error("status: cannot list the cells: " + cells.error().message);
+        return kExitFailure;
+    }
+    report.cells = std::move(cells).value();
+    auto tasks = module.tasks();
+    if (!tasks) {
+        print_error("status: cannot list the tasks: " + tasks.error().message);
+        return kExitFailure;
+    }
+    report.tasks = std::move(tasks).value();
+
+    if (parsed->has("--json"))
+        std::cout << status_json_text(report) << "\n";
+    else
+        std::cout << format_status(report);
+    std::cout << std::flush;
+    return kExitOk;
+}
+
+} // namespace
+
+std::string format_status(const StatusReport &report) {
+    std::string out;
+    char buf[512];
+    out += "kis module " + report.module.module_version + ", protocol " +
+           std::to_string(report.module.protocol) + " (kisctl protocol " +
+           std::to_string(KIS_GENL_VERSION) + ")\n";
+    out += "tasks watched: " + std::to_string(report.module.tasks_watched) + "\n";
+    if (report.cells.empty()) {
+        out += "no cells loaded\n";
+        return out;
+    }
+    for (const CellInfo &c : report.cells) {
+        out += "cell " + c.name + ": program " + quote(c.program) + " args " + quote(c.args) +
+               " follow-exec " + (c.follow_exec ? "yes" : "no") + " max-tasks " +
+               std::to_string(c.max_tasks) + "\n";
+        std::snprintf(buf, sizeof buf,
+                      "  tasks %" PRIu32 ", joined %" PRIu64 ", left %" PRIu64 ", execs %" PRIu64
+                      ", over-limit %" PRIu64 ", syscalls %" PRIu64 "\n",
+                      c.tasks, c.joined, c.left, c.execs, c.over_limit, c.syscalls);
+        out += buf;
+        auto tasks = tasks_of(report, c.name);
+        if (tasks.empty()) {
+            out += "  no tasks\n";
+            continue;
+        }
+        std::snprintf(buf, sizeof buf, "  %-8s %-8s %-12s %s\n", "PID", "TGID", "SYSCALLS", "COMM");
+        out += buf;
+        for (const TaskInfo *t : tasks) {
+            std::snprintf(buf, sizeof buf, "  %-8" PRIu32 " %-8" PRIu32 " %-12" PRIu64 " %s\n",
+                          t->pid, t->tgid, t->syscalls, printable(t->comm).c_str());
+            out += buf;
+        }
+    }
+    return out;
+}
+
+nlohmann::ordered_json status_json(const StatusReport &report) {
+    nlohmann::ordered_json cells = nlohmann::ordered_json::array();
+    for (const CellInfo &c : report.cells) {
+        nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
+        for (const TaskInfo *t : tasks_of(report, c.name))
+            tasks.push_back(
+                {{"pid", t->pid}, {"tgid", t->tgid}, {"comm", t->comm}, {"syscalls", t->syscalls}});
+        cells.push_back({
+            {"name", c.name},
+            {"program", c.program},
+            {"args", c.args},
+            {"follow_exec", c.follow_exec},
+            {"max_tasks", c.max_tasks},
+            {"counters",
+             {{"tasks", c.tasks},
+              {"joined", c.joined},
+              {"left", c.left},
+              {"execs", c.execs},
+              {"over_limit", c.over_limit},
+              {"syscalls", c.syscalls}}},
+            {"tasks", std::move(tasks)},
+        });
+    }
+    return {
+        {"module_version", report.module.module_version},
+        {"protocol", report.module.protocol},
+        {"kisctl_protocol", KIS_GENL_VERSION},
+        {"tasks_watched", report.module.tasks_watched},
+        {"cells", std::move(cells)},
+    };
+}
+
+std::string status_json_text(const StatusReport &report) {
+    return status_json(report).dump(-1, ' ', false,
+                                    nlohmann::ordered_json::error_handler_t::replace);
+}
+
+const Command kStatusCommand = {
+    "status",
+    "show the module, its cells and their watched tasks",
+    "usage: kisctl status [--json]\n"
+    "\n"
+    "Shows the module and protocol versions, the number of watched tasks, and for each cell\n"
+    "its pattern, counters and tasks (sorted by process id, then thread id). Needs no\n"
+    "privileges.\n"
+    "\n"
+    "options:\n"
+    "  --json        print the same data as one JSON object\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure (e.g. the module is not loaded), 2 usage error.\n",
+    run_status,
+};
+
+} // namespace kis

@@ -1,0 +1,442 @@
+#include "netlink.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <linux/netlink.h>
+
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/socket.h>
+
+namespace kis {
+
+namespace {
+
+// Longest wait for one answer of the module.
+constexpr int kReceiveTimeoutSeconds = 10;
+
+// State of one request/answer exchange, shared with the libnl callbacks.
+struct Exchange {
+    const std::function<Result<void>(nlmsghdr *)> *on_reply = nullptr;
+    bool done = false;
+    int kernel_errno = 0; // positive
+    std::string extack;
+    long bad_attr_offset = -1;
+    std::optional<Error> reply_error;
+};
+
+// Reads NLMSGERR_ATTR_MSG and NLMSGERR_ATTR_OFFS from the TLVs of an extended ACK.
+void parse_extack(Exchange *x, const void *tlvs, std::size_t len) {
+    std::array<nlattr *, NLMSGERR_ATTR_MAX + 1> tb{};
+    if (len < NLA_HDRLEN)
+        return;
+    auto *attrs = static_cast<nlattr *>(const_cast<void *>(tlvs));
+    if (nla_parse(tb.data(), NLMSGERR_ATTR_MAX, attrs, static_cast<int>(len), nullptr) < 0)
+        return;
+    if (nlattr *msg = tb[NLMSGERR_ATTR_MSG]; msg && nla_len(msg) > 0) {
+        const char *s = static_cast<const char *>(nla_data(msg));
+        x->extack = std::string(s, strnlen(s, static_cast<std::size_t>(nla_len(msg))));
+    }
+    if (nlattr *offs = tb[NLMSGERR_ATTR_OFFS]; offs && nla_len(offs) >= 4)
+        x->bad_attr_offset = static_cast<long>(nla_get_u32(offs));
+}
+
+int on_valid(nl_msg *msg, void *arg) {
+    auto *x = static_cast<Exchange *>(arg);
+    if (x->reply_error || !x->on_reply || !*x->on_reply)
+        return NL_SKIP;
+    Result<void> r = (*x->on_reply)(nlmsg_hdr(msg));
+    if (!r)
+        x->reply_error = r.error();
+    return NL_OK;
+}
+
+int on_ack(nl_msg *, void *arg) {
+    static_cast<Exchange *>(arg)->done = true;
+    return NL_STOP;
+}
+
+// NLMSG_DONE ends a dump; its payload is the dump's error code, possibly followed by
+// extended ACK TLVs.
+int on_finish(nl_msg *msg, void *arg) {
+    auto *x = static_cast<Exchange *>(arg);
+    nlmsghdr *hdr = nlmsg_hdr(msg);
+    x->done = true;
+    if (hdr->nlmsg_len < NLMSG_HDRLEN + sizeof(int))
+        return NL_STOP;
+    int err = 0;
+    std::memcpy(&err, nlmsg_data(hdr), sizeof err);
+    if (err < 0) {
+        x->kernel_errno = -err;
+        if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
+            std::size_t off = NLMSG_ALIGN(sizeof(int));
+            std::size_t payload = hdr->nlmsg_len - NLMSG_HDRLEN;
+            if (off < payload)
+                parse_extack(x, static_cast<char *>(nlmsg_data(hdr)) + off, payload - off);
+        }
+    }
+    return NL_STOP;
+}
+
+// An NLMSG_ERROR with a non-zero error. libnl hands us the nlmsgerr; its nlmsghdr is right
+// before it. With NLM_F_ACK_TLVS the TLVs follow the nlmsgerr and the echoed request: only
+// its header when NLM_F_CAPPED is set, the whole request otherwise.
+int on_error(sockaddr_nl *, nlmsgerr *err, void *arg) {
+    auto *x = static_cast<Exchange *>(arg);
+    x->done = true;
+    x->kernel_errno = -err->error;
+    const auto *hdr =
+        reinterpret_cast<const nlmsghdr *>(reinterpret_cast<const char *>(err) - NLMSG_HDRLEN);
+    if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
+        std::size_t payload = hdr->nlmsg_len - NLMSG_HDRLEN;
+        std::size_t off = sizeof(*err);
+        if (!(hdr->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= NLMSG_HDRLEN)
+            off += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+        if (off < payload)
+            parse_extack(x, reinterpret_cast<const char *>(err) + off, payload - off);
+    }
+    return NL_STOP;
+}
+
+Error kernel_error(int err, std::string extack, long bad_attr_offset) {
+    std::string message = extack.empty() ? std::string(std::strerror(err)) : extack;
+    return Error{std::move(message), err, std::move(extack), bad_attr_offset};
+}
+
+Error libnl_error(const std::string &what, int err) {
+    return make_error(what + ": " + nl_geterror(err));
+}
+
+// A string attribute, tolerating a missing NUL.
+std::string get_string(const nlattr *attr) {
+    if (!attr)
+        return {};
+    const char *s = static_cast<const char *>(nla_data(attr));
+    return std::string(s, strnlen(s, static_cast<std::size_t>(nla_len(attr))));
+}
+
+std::uint32_t get_u32(nlattr *attr) { return attr ? nla_get_u32(attr) : 0; }
+std::uint64_t get_u64(nlattr *attr) { return attr ? nla_get_u64(attr) : 0; }
+
+template <std::size_t N> using Policy = std::array<nla_policy, N>;
+
+nla_policy policy(int type, std::uint16_t maxlen = 0) {
+    nla_policy p{};
+    p.type = static_cast<std::uint16_t>(type);
+    p.maxlen = maxlen;
+    return p;
+}
+
+const Policy<KIS_ATTR_MAX + 1> &top_policy() {
+    static const Policy<KIS_ATTR_MAX + 1> p = [] {
+        Policy<KIS_ATTR_MAX + 1> p{};
+        p[KIS_ATTR_PROTO_VERSION] = policy(NLA_U32);
+        p[KIS_ATTR_MODULE_VERSION] = policy(NLA_STRING);
+        p[KIS_ATTR_TASKS_WATCHED] = policy(NLA_U32);
+        p[KIS_ATTR_CELLS] = policy(NLA_NESTED);
+        p[KIS_ATTR_CELL] = policy(NLA_NESTED);
+        p[KIS_ATTR_CELL_NAME] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
+        p[KIS_ATTR_TASK] = policy(NLA_NESTED);
+        return p;
+    }();
+    return p;
+}
+
+const Policy<KIS_CELL_ATTR_MAX + 1> &cell_policy() {
+    static const Policy<KIS_CELL_ATTR_MAX + 1> p = [] {
+        Policy<KIS_CELL_ATTR_MAX + 1> p{};
+        p[KIS_CELL_ATTR_NAME] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
+        p[KIS_CELL_ATTR_PROGRAM] = policy(NLA_STRING, KIS_PROGRAM_MAX);
+        p[KIS_CELL_ATTR_ARGS] = policy(NLA_STRING, KIS_ARGS_PATTERN_MAX);
+        p[KIS_CELL_ATTR_FOLLOW_EXEC] = policy(NLA_U8);
+        p[KIS_CELL_ATTR_MAX_TASKS] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_TASKS] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_JOINED] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_LEFT] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_EXECS] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_OVER_LIMIT] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_SYSCALLS] = policy(NLA_U64);
+        return p;
+    }();
+    return p;
+}
+
+const Policy<KIS_TASK_ATTR_MAX + 1> &task_policy() {
+    static const Policy<KIS_TASK_ATTR_MAX + 1> p = [] {
+        Policy<KIS_TASK_ATTR_MAX + 1> p{};
+        p[KIS_TASK_ATTR_CELL] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
+        p[KIS_TASK_ATTR_PID] = policy(NLA_U32);
+        p[KIS_TASK_ATTR_TGID] = policy(NLA_U32);
+        p[KIS_TASK_ATTR_COMM] = policy(NLA_STRING, KIS_COMM_MAX);
+        p[KIS_TASK_ATTR_SYSCALLS] = policy(NLA_U64);
+        return p;
+    }();
+    return p;
+}
+
+Error malformed(const std::string &what) {
+    return make_error("the kis module sent a malformed " + what +
+                      " reply; kisctl and the module do not agree on the protocol (use the "
+                      "kisctl built with this module)");
+}
+
+using TopAttrs = std::array<nlattr *, KIS_ATTR_MAX + 1>;
+
+Result<TopAttrs> parse_top(nlmsghdr *hdr, const std::string &what) {
+    TopAttrs tb{};
+    if (genlmsg_parse(hdr, 0, tb.data(), KIS_ATTR_MAX, top_policy().data()) < 0)
+        return malformed(what);
+    return tb;
+}
+
+} // namespace
+
+std::string not_loaded_message() {
+    return "the kis module is not loaded (no generic netlink family \"kis\"); load it first: "
+           "insmod kis.ko or modprobe kis";
+}
+
+bool is_not_loaded(const Error &error) { return error.message == not_loaded_message(); }
+
+std::string protocol_mismatch_message(std::uint32_t module_protocol) {
+    return "protocol mismatch: module speaks version " + std::to_string(module_protocol) +
+           ", kisctl speaks version " + std::to_string(KIS_GENL_VERSION) +
+           "; use the kisctl built with this module";
+}
+
+Result<Module> Module::connect() {
+    nl::SocketPtr sock(nl_socket_alloc());
+    if (!sock)
+        return make_error("cannot allocate a netlink socket: out of memory");
+    if (int err = genl_connect(sock.get()); err < 0)
+        return libnl_error("cannot open a generic netlink socket", err);
+
+    int fd = nl_socket_get_fd(sock.get());
+    // Extended ACK: the module explains refusals. libnl 3.7 has no helper for it. Old kernels
+    // without it still work, with plain errno messages.
+    int one = 1;
+    (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+    // Never hang forever if the module does not answer.
+    timeval tv{};
+    tv.tv_sec = kReceiveTimeoutSeconds;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // Size the receive buffer to each message (error ACKs echo the whole request).
+    nl_socket_enable_msg_peek(sock.get());
+
+    int family = genl_ctrl_resolve(sock.get(), KIS_GENL_NAME);
+    if (family == -NLE_OBJ_NOTFOUND)
+        return make_error(not_loaded_message());
+    if (family < 0)
+        return libnl_error("cannot look up the generic netlink family \"kis\"", family);
+    return Module(std::move(sock), family);
+}
+
+Result<std::pair<Module, ModuleInfo>> Module::connect_checked() {
+    Result<Module> module = connect();
+    if (!module)
+        return module.error();
+    Result<ModuleInfo> info = module->version();
+    if (!info)
+        return info.error();
+    if (info->protocol != KIS_GENL_VERSION)
+        return make_error(protocol_mismatch_message(info->protocol));
+    return std::pair<Module, ModuleInfo>(std::move(module).value(), std::move(info).value());
+}
+
+Result<nl::MsgPtr> Module::new_request(std::uint8_t cmd, int flags, std::size_t size) {
+    nl::MsgPtr msg(size ? nlmsg_alloc_size(size) : nlmsg_alloc());
+    if (!msg)
+        return make_error("cannot allocate a netlink message: out of memory");
+    if (!genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0, flags, cmd,
+                     KIS_GENL_VERSION))
+        return make_error("cannot build a netlink message: out of memory");
+    return msg;
+}
+
+Result<void> Module::transact(nl_msg *request, const ReplyHandler &on_reply) {
+    nl::CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
+    if (!cb)
+        return make_error("cannot allocate netlink callbacks: out of memory");
+    Exchange x;
+    x.on_reply = &on_reply;
+    nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &x);
+    nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &x);
+    nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &x);
+    nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &x);
+
+    // nl_send_auto completes the header with NLM_F_REQUEST | NLM_F_ACK, our port and the
+    // next sequence number.
+    if (int err = nl_send_auto(sock_.get(), request); err < 0)
+        return libnl_error("cannot send a request to the kis module", err);
+
+    while (!x.done) {
+        int err = nl_recvmsgs(sock_.get(), cb.get());
+        if (x.kernel_errno)
+            break;
+        if (err == -NLE_AGAIN)
+            return make_error("the kis module did not answer within " +
+                              std::to_string(kReceiveTimeoutSeconds) + " seconds");
+        if (err < 0)
+            return libnl_error("cannot receive the kis module's answer", err);
+    }
+    if (x.kernel_errno)
+        return kernel_error(x.kernel_errno, std::move(x.extack), x.bad_attr_offset);
+    if (x.reply_error)
+        return *x.reply_error;
+    return {};
+}
+
+Result<ModuleInfo> Module::version() {
+    auto msg = new_request(KIS_CMD_VERSION, 0);
+    if (!msg)
+        return msg.error();
+    ModuleInfo info;
+    bool got_reply = false;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "version");
+        if (!tb)
+            return tb.error();
+        if (!(*tb)[KIS_ATTR_PROTO_VERSION])
+            return malformed("version");
+        info.protocol = nla_get_u32((*tb)[KIS_ATTR_PROTO_VERSION]);
+        info.module_version = get_string((*tb)[KIS_ATTR_MODULE_VERSION]);
+        info.tasks_watched = get_u32((*tb)[KIS_ATTR_TASKS_WATCHED]);
+        got_reply = true;
+        return {};
+    });
+    if (!r)
+        return r.error();
+    if (!got_reply)
+        return make_error("the kis module acknowledged the version request without answering "
+                          "it; use the kisctl built with this module");
+    return info;
+}
+
+Result<void> Module::load_cells(const std::vector<CellConfig> &cells) {
+    // Room for every attribute at its largest, plus headers.
+    std::size_t size = 4096;
+    for (const CellConfig &c : cells)
+        size += 256 + c.name.size() + c.program.size() + c.args.size();
+    auto msg = new_request(KIS_CMD_CELL_LOAD, 0, size);
+    if (!msg)
+        return msg.error();
+    nl_msg *m = msg->get();
+
+    auto too_big = make_error("cannot build the load request: the cells do not fit in one "
+                              "netlink message; load fewer cells at a time");
+    nlattr *all = nla_nest_start(m, KIS_ATTR_CELLS | NLA_F_NESTED);
+    if (!all)
+        return too_big;
+    // Where each cell starts in the request, to name the cell the module blames.
+    std::vector<long> starts;
+    for (const CellConfig &c : cells) {
+        nlattr *one = nla_nest_start(m, KIS_ATTR_CELL | NLA_F_NESTED);
+        if (one)
+            starts.push_back(reinterpret_cast<char *>(one) -
+                             reinterpret_cast<char *>(nlmsg_hdr(m)));
+        if (!one || nla_put_string(m, KIS_CELL_ATTR_NAME, c.name.c_str()) < 0 ||
+            nla_put_string(m, KIS_CELL_ATTR_PROGRAM, c.program.c_str()) < 0 ||
+            nla_put_string(m, KIS_CELL_ATTR_ARGS, c.args.c_str()) < 0 ||
+            nla_put_u8(m, KIS_CELL_ATTR_FOLLOW_EXEC, c.follow_exec ? 1 : 0) < 0 ||
+            nla_put_u32(m, KIS_CELL_ATTR_MAX_TASKS, c.max_tasks) < 0)
+            return too_big;
+        nla_nest_end(m, one);
+    }
+    nla_nest_end(m, all);
+    Result<void> r = transact(m, nullptr);
+    if (r || r.error().bad_attr_offset < 0)
+        return r;
+    Error e = r.error();
+    for (std::size_t i = starts.size(); i-- > 0;) {
+        if (starts[i] <= e.bad_attr_offset) {
+            const CellConfig &c = cells[i];
+            e.message = "cell \"" + c.name + "\" (" + c.file + ":" + std::to_string(c.line) +
+                        "): " + e.message;
+            break;
+        }
+    }
+    return e;
+}
+
+Result<void> Module::unload_cell(const std::string &name) {
+    auto msg = new_request(KIS_CMD_CELL_UNLOAD, 0);
+    if (!msg)
+        return msg.error();
+    if (nla_put_string(msg->get(), KIS_ATTR_CELL_NAME, name.c_str()) < 0)
+        return make_error("cannot build the unload request: out of memory");
+    return transact(msg->get(), nullptr);
+}
+
+Result<std::vector<CellInfo>> Module::cells() {
+    auto msg = new_request(KIS_CMD_CELL_GET, NLM_F_DUMP);
+    if (!msg)
+        return msg.error();
+    std::vector<CellInfo> cells;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "cell");
+        if (!tb)
+            return tb.error();
+        std::array<nlattr *, KIS_CELL_ATTR_MAX + 1> a{};
+        if (!(*tb)[KIS_ATTR_CELL] ||
+            nla_parse_nested(a.data(), KIS_CELL_ATTR_MAX, (*tb)[KIS_ATTR_CELL],
+                             cell_policy().data()) < 0 ||
+            !a[KIS_CELL_ATTR_NAME])
+            return malformed("cell");
+        CellInfo c;
+        c.name = get_string(a[KIS_CELL_ATTR_NAME]);
+        c.program = get_string(a[KIS_CELL_ATTR_PROGRAM]);
+        c.args = get_string(a[KIS_CELL_ATTR_ARGS]);
+        c.follow_exec =
+            a[KIS_CELL_ATTR_FOLLOW_EXEC] ? nla_get_u8(a[KIS_CELL_ATTR_FOLLOW_EXEC]) : true;
+        c.max_tasks = get_u32(a[KIS_CELL_ATTR_MAX_TASKS]);
+        c.tasks = get_u32(a[KIS_CELL_ATTR_TASKS]);
+        c.joined = get_u64(a[KIS_CELL_ATTR_JOINED]);
+        c.left = get_u64(a[KIS_CELL_ATTR_LEFT]);
+        c.execs = get_u64(a[KIS_CELL_ATTR_EXECS]);
+        c.over_limit = get_u64(a[KIS_CELL_ATTR_OVER_LIMIT]);
+        c.syscalls = get_u64(a[KIS_CELL_ATTR_SYSCALLS]);
+        cells.push_back(std::move(c));
+        return {};
+    });
+    if (!r)
+        return r.error();
+    return cells;
+}
+
+Result<std::vector<TaskInfo>> Module::tasks() {
+    auto msg = new_request(KIS_CMD_TASK_GET, NLM_F_DUMP);
+    if (!msg)
+        return msg.error();
+    std::vector<TaskInfo> tasks;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "task");
+        if (!tb)
+            return tb.error();
+        std::array<nlattr *, KIS_TASK_ATTR_MAX + 1> a{};
+        if (!(*tb)[KIS_ATTR_TASK] ||
+            nla_parse_nested(a.data(), KIS_TASK_ATTR_MAX, (*tb)[KIS_ATTR_TASK],
+                             task_policy().data()) < 0 ||
+            !a[KIS_TASK_ATTR_CELL] || !a[KIS_TASK_ATTR_PID])
+            return malformed("task");
+        TaskInfo t;
+        t.cell = get_string(a[KIS_TASK_ATTR_CELL]);
+        t.pid = get_u32(a[KIS_TASK_ATTR_PID]);
+        t.tgid = a[KIS_TASK_ATTR_TGID] ? get_u32(a[KIS_TASK_ATTR_TGID]) : t.pid;
+        t.comm = get_string(a[KIS_TASK_ATTR_COMM]);
+        t.syscalls = get_u64(a[KIS_TASK_ATTR_SYSCALLS]);
+        tasks.push_back(std::move(t));
+        return {};
+    });
+    if (!r)
+        return r.error();
+    return tasks;
+}
+
+} // namespace kis
