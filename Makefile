@@ -6,12 +6,10 @@ TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
 BUILD ?= $(TOP)/build
 KVER = $(shell cat $(CACHE)/kernel/version 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER)/build
-# Debian's headers package puts the build tree here; /lib/modules/... only
-# exists when the kernel itself is installed, which it need not be.
-ifeq ($(wildcard $(KDIR)/Makefile),)
-KDIR := /usr/src/linux-headers-$(KVER)
-endif
+# Recursive on purpose: expanded in recipes, after scripts/setup has run. Debian's
+# headers package provides /usr/src/linux-headers-VER; /lib/modules/VER/build only
+# exists when that kernel's modules are installed too.
+KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build/Makefile),/lib/modules/$(KVER)/build,/usr/src/linux-headers-$(KVER))
 SETUP_STAMP := $(CACHE)/kernel/version
 
 .PHONY: all setup module kisctl test unit demo clean
