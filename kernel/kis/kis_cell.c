@@ -31,6 +31,9 @@ DEFINE_SPINLOCK(kis_lock);
 atomic_t kis_tasks_watched = ATOMIC_INIT(0);
 
 static struct hlist_head kis_task_hash[1 << KIS_TASK_HASH_BITS];
+/* Only watched tasks have the syscall-tracepoint work flag; under kis_lock. */
+static bool kis_precise;
+static atomic_t kis_cell_ids = ATOMIC_INIT(0);
 
 static struct hlist_head *kis_task_bucket(const struct task_struct *task)
 {
@@ -98,13 +101,19 @@ void kis_task_join(struct kis_cell *cell, struct task_struct *task)
 		cell->over_limit++;
 		goto out;
 	}
+	/*
+	 * Off every list and past its grace period: a reused slot starts
+	 * clean, with no sequence, score or learning state.
+	 */
+	memset(t, 0, sizeof(*t));
 	t->task = task;
 	t->cell = cell;
 	t->pid = task_pid_nr(task);
 	t->tgid = task_tgid_nr(task);
-	t->syscalls = 0;
 	list_add_tail(&t->cell_node, &cell->members);
 	hlist_add_head_rcu(&t->hnode, kis_task_bucket(task));
+	if (kis_precise)
+		set_task_syscall_work(task, SYSCALL_TRACEPOINT);
 	cell->ntasks++;
 	cell->joined++;
 	atomic_inc(&kis_tasks_watched);
@@ -117,6 +126,8 @@ static void __kis_task_leave(struct kis_task *t)
 	struct kis_cell *cell = t->cell;
 
 	lockdep_assert_held(&kis_lock);
+	if (kis_precise)
+		clear_task_syscall_work(t->task, SYSCALL_TRACEPOINT);
 	hlist_del_rcu(&t->hnode);
 	list_del(&t->cell_node);
 	t->gp = get_state_synchronize_rcu();
@@ -142,6 +153,59 @@ void kis_task_leave(struct task_struct *task)
 }
 
 /**
+ * kis_precise_enter() - send only watched tasks through the sys_enter probe
+ *
+ * Attaching to sys_enter sets the syscall-tracepoint work flag on every
+ * task, so every system call of the machine takes the slow entry path.
+ * While KIS is the only user of the syscall tracepoints, the flag is kept on
+ * watched tasks only: children inherit it from their parent at fork, and
+ * joining or leaving a cell sets or clears it under kis_lock, so no task
+ * can slip between the two.
+ */
+void kis_precise_enter(void)
+{
+	struct task_struct *p, *t;
+
+	rcu_read_lock();
+	spin_lock(&kis_lock);
+	kis_precise = true;
+	spin_unlock(&kis_lock);
+	for_each_process_thread(p, t) {
+		spin_lock(&kis_lock);
+		if (kis_precise && !kis_task_find(t))
+			clear_task_syscall_work(t, SYSCALL_TRACEPOINT);
+		spin_unlock(&kis_lock);
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * kis_precise_leave() - give every task the work flag back
+ *
+ * For when another syscall tracer appears, or before detaching, so that
+ * the tracepoint's own bookkeeping finds every task as it left it.
+ *
+ * Return: true if precise mode was on.
+ */
+bool kis_precise_leave(void)
+{
+	struct task_struct *p, *t;
+	bool was;
+
+	spin_lock(&kis_lock);
+	was = kis_precise;
+	kis_precise = false;
+	spin_unlock(&kis_lock);
+	if (!was)
+		return false;
+	rcu_read_lock();
+	for_each_process_thread(p, t)
+		set_task_syscall_work(t, SYSCALL_TRACEPOINT);
+	rcu_read_unlock();
+	return true;
+}
+
+/**
  * kis_cell_alloc() - allocate a cell with a pool of task slots
  * @max_tasks: number of slots
  *
@@ -161,6 +225,15 @@ struct kis_cell *kis_cell_alloc(u32 max_tasks)
 	INIT_LIST_HEAD(&cell->free);
 	INIT_LIST_HEAD(&cell->limbo);
 	atomic64_set(&cell->execs, 0);
+	atomic64_set(&cell->alerts, 0);
+	atomic64_set(&cell->trace_lost, 0);
+	spin_lock_init(&cell->learn_lock);
+	cell->id = atomic_inc_return(&kis_cell_ids);
+	cell->seq_k = KIS_SEQ_K_DEFAULT;
+	cell->window = KIS_SEQ_WINDOW_DEFAULT;
+	cell->threshold = KIS_SEQ_THRESHOLD_DEFAULT;
+	cell->learn_prefixes = KIS_LEARN_PREFIXES_DEFAULT;
+	cell->learn_kgrams = KIS_LEARN_KGRAMS_DEFAULT;
 	cell->max_tasks = max_tasks;
 	/*
 	 * Released slots wait a grace period before reuse; spare slots keep
@@ -192,6 +265,8 @@ void kis_cell_free(struct kis_cell *cell)
 {
 	if (!cell)
 		return;
+	kis_profile_free(cell->learner);
+	kis_profile_free(rcu_dereference_protected(cell->armed, true));
 	free_percpu(cell->syscalls);
 	kvfree(cell->pool);
 	kfree(cell);
@@ -218,20 +293,27 @@ struct kis_cell *kis_cell_find(const char *name)
 
 /**
  * kis_cells_publish() - make new cells visible to the probes
- * @cells: list of new cells; emptied
+ * @cells: list of new cells; emptied on success
  *
  * Caller holds kis_config_mutex.
+ *
+ * Return: 0, or the error of attaching the system-call probe (nothing is
+ * published then).
  */
-void kis_cells_publish(struct list_head *cells)
+int kis_cells_publish(struct list_head *cells)
 {
 	struct kis_cell *cell, *next;
+	int err;
 
 	lockdep_assert_held(&kis_config_mutex);
-	static_branch_enable(&kis_watching);
+	err = kis_watch_start();
+	if (err)
+		return err;
 	list_for_each_entry_safe(cell, next, cells, list) {
 		list_del(&cell->list);
 		list_add_tail_rcu(&cell->list, &kis_cells);
 	}
+	return 0;
 }
 
 /*
@@ -256,7 +338,7 @@ static void kis_cells_drop_finish(struct list_head *dropped)
 	struct kis_cell *cell, *next;
 
 	if (list_empty(&kis_cells))
-		static_branch_disable(&kis_watching);
+		kis_watch_stop();
 	/* The probes read cells and slots under RCU only. */
 	synchronize_rcu();
 	list_for_each_entry_safe(cell, next, dropped, drop_node)

@@ -22,6 +22,11 @@ static struct netlink_range_validation kis_max_tasks_range = {
 	.max = KIS_CELL_TASKS_MAX,
 };
 
+static struct netlink_range_validation kis_learn_cap_range = {
+	.min = 1,
+	.max = KIS_LEARN_CAP_MAX,
+};
+
 static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				 .len = KIS_CELL_NAME_MAX - 1 },
@@ -39,6 +44,28 @@ static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_OVER_LIMIT] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_SYSCALLS] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_PAD] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_ID] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_SEQ_K] = NLA_POLICY_RANGE(NLA_U8, KIS_SEQ_K_MIN,
+						 KIS_SEQ_K_MAX),
+	[KIS_CELL_ATTR_SEQ_WINDOW] = NLA_POLICY_RANGE(NLA_U16, 1,
+						      KIS_SEQ_WINDOW_MAX),
+	[KIS_CELL_ATTR_SEQ_THRESHOLD] = NLA_POLICY_MAX(NLA_U16,
+						       KIS_SEQ_SCORE_ONE),
+	[KIS_CELL_ATTR_LEARN_PREFIXES] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &kis_learn_cap_range),
+	[KIS_CELL_ATTR_LEARN_KGRAMS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &kis_learn_cap_range),
+	[KIS_CELL_ATTR_STATE] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_LEARNED] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_LEARN_DROPPED] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_PROFILE_KGRAMS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_ALERTS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_TRACE_LOST] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy kis_profile_policy[KIS_ATTR_MAX + 1] = {
+	[KIS_ATTR_PROFILE_CHUNK] = { .type = NLA_BINARY,
+				     .len = KIS_PROFILE_CHUNK_MAX },
 };
 
 static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
@@ -50,6 +77,16 @@ static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
 	[KIS_ATTR_CELL_NAME] = { .type = NLA_NUL_STRING,
 				 .len = KIS_CELL_NAME_MAX - 1 },
 	[KIS_ATTR_TASK] = { .type = NLA_REJECT },
+	[KIS_ATTR_PROFILE_SOURCE] = NLA_POLICY_MAX(NLA_U8, KIS_PROFILE_ARMED),
+	[KIS_ATTR_PROFILE_SIZE] = { .type = NLA_REJECT },
+	[KIS_ATTR_PROFILE_CHUNK] = { .type = NLA_REJECT },
+	[KIS_ATTR_PROFILE] = NLA_POLICY_NESTED(kis_profile_policy),
+	[KIS_ATTR_EVENT] = { .type = NLA_REJECT },
+	[KIS_ATTR_TRACE_SEQ] = { .type = NLA_REJECT },
+	[KIS_ATTR_TRACE_LOST] = { .type = NLA_REJECT },
+	[KIS_ATTR_TRACE_RECORDS] = { .type = NLA_REJECT },
+	[KIS_ATTR_EVENTS_LOST] = { .type = NLA_REJECT },
+	[KIS_ATTR_PAD] = { .type = NLA_REJECT },
 };
 
 static struct genl_family kis_genl_family;
@@ -69,7 +106,9 @@ static int kis_cmd_version(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_u32(msg, KIS_ATTR_PROTO_VERSION, KIS_GENL_VERSION) ||
 	    nla_put_string(msg, KIS_ATTR_MODULE_VERSION, KIS_VERSION) ||
 	    nla_put_u32(msg, KIS_ATTR_TASKS_WATCHED,
-			atomic_read(&kis_tasks_watched)))
+			atomic_read(&kis_tasks_watched)) ||
+	    nla_put_u64_64bit(msg, KIS_ATTR_EVENTS_LOST, kis_events_lost(),
+			      KIS_ATTR_PAD))
 		goto err_size;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -77,6 +116,17 @@ static int kis_cmd_version(struct sk_buff *skb, struct genl_info *info)
 err_size:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
+}
+
+/* The settings that may change at run time. */
+static void kis_cell_set_monitor(struct kis_cell *cell, struct nlattr **tb)
+{
+	if (tb[KIS_CELL_ATTR_SEQ_WINDOW])
+		WRITE_ONCE(cell->window,
+			   nla_get_u16(tb[KIS_CELL_ATTR_SEQ_WINDOW]));
+	if (tb[KIS_CELL_ATTR_SEQ_THRESHOLD])
+		WRITE_ONCE(cell->threshold,
+			   nla_get_u16(tb[KIS_CELL_ATTR_SEQ_THRESHOLD]));
 }
 
 static bool kis_cell_name_ok(const char *name)
@@ -142,6 +192,14 @@ static struct kis_cell *kis_cell_from_attrs(struct nlattr *nest,
 	strscpy(cell->args, args, sizeof(cell->args));
 	cell->follow_exec = !tb[KIS_CELL_ATTR_FOLLOW_EXEC] ||
 			    nla_get_u8(tb[KIS_CELL_ATTR_FOLLOW_EXEC]);
+	if (tb[KIS_CELL_ATTR_SEQ_K])
+		cell->seq_k = nla_get_u8(tb[KIS_CELL_ATTR_SEQ_K]);
+	if (tb[KIS_CELL_ATTR_LEARN_PREFIXES])
+		cell->learn_prefixes =
+			nla_get_u32(tb[KIS_CELL_ATTR_LEARN_PREFIXES]);
+	if (tb[KIS_CELL_ATTR_LEARN_KGRAMS])
+		cell->learn_kgrams = nla_get_u32(tb[KIS_CELL_ATTR_LEARN_KGRAMS]);
+	kis_cell_set_monitor(cell, tb);
 	return cell;
 }
 
@@ -225,7 +283,11 @@ static int kis_cmd_cell_load(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry(cell, &fresh, list)
 		pr_info("cell %s loaded: program \"%s\" args \"%s\"\n",
 			cell->name, cell->program, cell->args);
-	kis_cells_publish(&fresh);
+	err = kis_cells_publish(&fresh);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot attach to the sys_enter tracepoint");
+		goto err_unlock;
+	}
 	err = kis_cells_adopt_running();
 	if (err) {
 		/* Take back exactly the cells of this request. */
@@ -267,9 +329,10 @@ static int kis_cmd_cell_unload(struct sk_buff *skb, struct genl_info *info)
 static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			 struct kis_cell *cell)
 {
+	u64 joined, left, over, learned, dropped = 0;
+	const struct kis_profile *armed;
+	u32 ntasks, kgrams = 0, state = 0;
 	struct nlattr *nest;
-	u64 joined, left, over;
-	u32 ntasks;
 	void *hdr;
 
 	spin_lock(&kis_lock);
@@ -278,6 +341,21 @@ static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	left = cell->left;
 	over = cell->over_limit;
 	spin_unlock(&kis_lock);
+	spin_lock(&cell->learn_lock);
+	learned = cell->learned;
+	if (cell->learner)
+		dropped = cell->learner->m.dropped;
+	spin_unlock(&cell->learn_lock);
+	armed = rcu_dereference_protected(cell->armed,
+					  lockdep_is_held(&kis_config_mutex));
+	if (armed) {
+		state |= KIS_CELL_ARMED;
+		kgrams = armed->m.nnext;
+	}
+	if (test_bit(KIS_FLAG_LEARNING, &cell->flags))
+		state |= KIS_CELL_LEARNING;
+	if (test_bit(KIS_FLAG_TRACING, &cell->flags))
+		state |= KIS_CELL_TRACING;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &kis_genl_family, NLM_F_MULTI, KIS_CMD_CELL_GET);
@@ -300,7 +378,26 @@ static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_OVER_LIMIT, over,
 			      KIS_CELL_ATTR_PAD) ||
 	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_SYSCALLS,
-			      kis_cell_syscalls(cell), KIS_CELL_ATTR_PAD)) {
+			      kis_cell_syscalls(cell), KIS_CELL_ATTR_PAD) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_ID, cell->id) ||
+	    nla_put_u8(skb, KIS_CELL_ATTR_SEQ_K, cell->seq_k) ||
+	    nla_put_u16(skb, KIS_CELL_ATTR_SEQ_WINDOW, READ_ONCE(cell->window)) ||
+	    nla_put_u16(skb, KIS_CELL_ATTR_SEQ_THRESHOLD,
+			READ_ONCE(cell->threshold)) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_LEARN_PREFIXES,
+			cell->learn_prefixes) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_LEARN_KGRAMS, cell->learn_kgrams) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_STATE, state) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_LEARNED, learned,
+			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_LEARN_DROPPED, dropped,
+			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_PROFILE_KGRAMS, kgrams) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_ALERTS,
+			      atomic64_read(&cell->alerts), KIS_CELL_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_TRACE_LOST,
+			      atomic64_read(&cell->trace_lost),
+			      KIS_CELL_ATTR_PAD)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -355,7 +452,9 @@ static int kis_task_fill(struct kis_task *t, void *arg)
 	    nla_put_u32(skb, KIS_TASK_ATTR_TGID, t->tgid) ||
 	    nla_put_string(skb, KIS_TASK_ATTR_COMM, comm) ||
 	    nla_put_u64_64bit(skb, KIS_TASK_ATTR_SYSCALLS,
-			      READ_ONCE(t->syscalls), KIS_TASK_ATTR_PAD)) {
+			      READ_ONCE(t->syscalls), KIS_TASK_ATTR_PAD) ||
+	    nla_put_u32(skb, KIS_TASK_ATTR_SCORE, READ_ONCE(t->score)) ||
+	    nla_put_u32(skb, KIS_TASK_ATTR_MAX_SCORE, READ_ONCE(t->max_score))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -377,6 +476,299 @@ static int kis_cmd_task_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	kis_tasks_walk(cb->args, kis_task_fill, &d);
 	rcu_read_unlock();
 	return skb->len;
+}
+
+/* The cell a request names; caller holds kis_config_mutex. */
+static struct kis_cell *kis_cell_from_request(struct genl_info *info)
+{
+	struct kis_cell *cell;
+
+	if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_CELL_NAME))
+		return ERR_PTR(-EINVAL);
+	cell = kis_cell_find(nla_data(info->attrs[KIS_ATTR_CELL_NAME]));
+	if (!cell) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[KIS_ATTR_CELL_NAME],
+				    "no cell of that name is loaded");
+		return ERR_PTR(-ENOENT);
+	}
+	return cell;
+}
+
+static int kis_cmd_cell_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[KIS_CELL_ATTR_MAX + 1];
+	struct kis_cell *cell;
+	int i, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_CELL))
+		return -EINVAL;
+	err = nla_parse_nested(tb, KIS_CELL_ATTR_MAX, info->attrs[KIS_ATTR_CELL],
+			       kis_cell_policy, info->extack);
+	if (err)
+		return err;
+	for (i = 0; i <= KIS_CELL_ATTR_MAX; i++) {
+		if (tb[i] && i != KIS_CELL_ATTR_SEQ_WINDOW &&
+		    i != KIS_CELL_ATTR_SEQ_THRESHOLD) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[i],
+					    "only the window and the threshold change at run time");
+			return -EOPNOTSUPP;
+		}
+	}
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (!IS_ERR(cell))
+		kis_cell_set_monitor(cell, tb);
+	mutex_unlock(&kis_config_mutex);
+	return PTR_ERR_OR_ZERO(cell);
+}
+
+static int kis_cmd_learn(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kis_cell *cell;
+	int err = 0;
+
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (IS_ERR(cell)) {
+		err = PTR_ERR(cell);
+	} else if (info->genlhdr->cmd == KIS_CMD_LEARN_STOP) {
+		kis_learn_stop(cell);
+	} else if (test_bit(KIS_FLAG_LEARNING, &cell->flags)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the cell is learning already; stop it first");
+		err = -EBUSY;
+	} else {
+		err = kis_learn_start(cell);
+		if (err)
+			NL_SET_ERR_MSG(info->extack,
+				       "out of memory for the learning model; lower learn_prefixes or learn_kgrams");
+	}
+	mutex_unlock(&kis_config_mutex);
+	return err;
+}
+
+static int kis_cmd_trace(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kis_cell *cell;
+
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (!IS_ERR(cell)) {
+		if (info->genlhdr->cmd == KIS_CMD_TRACE_START) {
+			set_bit(KIS_FLAG_TRACING, &cell->flags);
+		} else {
+			clear_bit(KIS_FLAG_TRACING, &cell->flags);
+			/* Records already queued reach the listener first. */
+			synchronize_rcu();
+			kis_trace_flush();
+		}
+	}
+	mutex_unlock(&kis_config_mutex);
+	return PTR_ERR_OR_ZERO(cell);
+}
+
+/* Copies the chunks of KIS_ATTR_PROFILE into one buffer. */
+static u8 *kis_profile_gather(struct nlattr *nest, size_t *len,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *chunk;
+	size_t total = 0;
+	u8 *buf;
+	int rem;
+
+	nla_for_each_nested(chunk, nest, rem) {
+		if (nla_type(chunk) != KIS_ATTR_PROFILE_CHUNK) {
+			NL_SET_ERR_MSG_ATTR(extack, chunk,
+					    "KIS_ATTR_PROFILE holds KIS_ATTR_PROFILE_CHUNK only");
+			return ERR_PTR(-EINVAL);
+		}
+		total += nla_len(chunk);
+		if (total > KIS_PROFILE_SIZE_MAX) {
+			NL_SET_ERR_MSG(extack, "profile too large");
+			return ERR_PTR(-E2BIG);
+		}
+	}
+	if (!total) {
+		NL_SET_ERR_MSG(extack, "empty profile");
+		return ERR_PTR(-EINVAL);
+	}
+	buf = kvmalloc(total, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	*len = 0;
+	nla_for_each_nested(chunk, nest, rem) {
+		memcpy(buf + *len, nla_data(chunk), nla_len(chunk));
+		*len += nla_len(chunk);
+	}
+	return buf;
+}
+
+/*
+ * Builds a model from an untrusted blob: the core checks every size and
+ * count before anything is read, and refuses duplicates.
+ */
+static struct kis_profile *kis_profile_from_blob(const u8 *buf, size_t len,
+						 struct netlink_ext_ack *extack)
+{
+	struct kis_profile *prof;
+	u32 k, np, nn;
+	int err;
+
+	err = kis_seq_blob_check(buf, len, &k, &np, &nn);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "malformed profile");
+		return ERR_PTR(err);
+	}
+	prof = kis_profile_alloc(k, max(np, 1U), max(nn, 1U));
+	if (!prof) {
+		NL_SET_ERR_MSG(extack, "out of memory for the profile");
+		return ERR_PTR(-ENOMEM);
+	}
+	err = kis_seq_blob_read(&prof->m, buf, len);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "malformed profile: duplicate entries");
+		kis_profile_free(prof);
+		return ERR_PTR(-EINVAL);
+	}
+	return prof;
+}
+
+static int kis_cmd_profile_load(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kis_profile *prof = NULL;
+	struct kis_cell *cell;
+	size_t len;
+	u8 *buf;
+	int err = 0;
+
+	if (info->genlhdr->cmd == KIS_CMD_PROFILE_LOAD) {
+		if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_PROFILE))
+			return -EINVAL;
+		buf = kis_profile_gather(info->attrs[KIS_ATTR_PROFILE], &len,
+					 info->extack);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		prof = kis_profile_from_blob(buf, len, info->extack);
+		kvfree(buf);
+		if (IS_ERR(prof))
+			return PTR_ERR(prof);
+	}
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (IS_ERR(cell)) {
+		err = PTR_ERR(cell);
+		kis_profile_free(prof);
+	} else {
+		kis_profile_arm(cell, prof);
+		pr_info("cell %s %s\n", cell->name,
+			prof ? "armed with a profile" : "disarmed");
+	}
+	mutex_unlock(&kis_config_mutex);
+	return err;
+}
+
+/*
+ * Profile dump: .start serialises the profile once (cb->args[0] holds the
+ * buffer, [1] its size, [2] the bytes sent); each message carries a chunk.
+ */
+static int kis_profile_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr **attrs = info->attrs;
+	const struct kis_profile *prof;
+	struct kis_cell *cell;
+	u8 source = KIS_PROFILE_LEARNED;
+	size_t size;
+	u8 *buf;
+	int err = 0;
+
+	if (!attrs[KIS_ATTR_CELL_NAME]) {
+		NL_SET_ERR_MSG(cb->extack, "name the cell");
+		return -EINVAL;
+	}
+	if (attrs[KIS_ATTR_PROFILE_SOURCE])
+		source = nla_get_u8(attrs[KIS_ATTR_PROFILE_SOURCE]);
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_find(nla_data(attrs[KIS_ATTR_CELL_NAME]));
+	if (!cell) {
+		NL_SET_ERR_MSG(cb->extack, "no cell of that name is loaded");
+		err = -ENOENT;
+		goto out;
+	}
+	if (source == KIS_PROFILE_ARMED) {
+		prof = rcu_dereference_protected(cell->armed,
+						 lockdep_is_held(&kis_config_mutex));
+	} else {
+		if (test_bit(KIS_FLAG_LEARNING, &cell->flags)) {
+			NL_SET_ERR_MSG(cb->extack,
+				       "the cell is still learning; stop learning first");
+			err = -EBUSY;
+			goto out;
+		}
+		/* Stopped: nothing writes the learner any more. */
+		prof = cell->learner;
+	}
+	if (!prof) {
+		if (source == KIS_PROFILE_ARMED)
+			NL_SET_ERR_MSG(cb->extack, "the cell has no profile loaded");
+		else
+			NL_SET_ERR_MSG(cb->extack, "the cell has learned nothing yet");
+		err = -ENODATA;
+		goto out;
+	}
+	size = kis_seq_blob_size(&prof->m);
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	kis_seq_blob_write(&prof->m, buf, size);
+	cb->args[0] = (long)buf;
+	cb->args[1] = size;
+	cb->args[2] = 0;
+out:
+	mutex_unlock(&kis_config_mutex);
+	return err;
+}
+
+static int kis_profile_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const u8 *buf = (const u8 *)cb->args[0];
+	size_t size = cb->args[1], sent = cb->args[2];
+	size_t room, n;
+	void *hdr;
+
+	if (sent >= size)
+		return 0;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kis_genl_family, NLM_F_MULTI, KIS_CMD_PROFILE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KIS_ATTR_PROFILE_SIZE, size))
+		goto cancel;
+	room = skb_tailroom(skb);
+	if (room < nla_total_size(64))
+		goto cancel;
+	n = min3(size - sent, room - nla_total_size(0),
+		 (size_t)KIS_PROFILE_CHUNK_MAX);
+	n = ALIGN_DOWN(n, 4);
+	if (!n)
+		n = size - sent;
+	if (nla_put(skb, KIS_ATTR_PROFILE_CHUNK, n, buf + sent))
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	cb->args[2] = sent + n;
+	return skb->len;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int kis_profile_dump_done(struct netlink_callback *cb)
+{
+	kvfree((void *)cb->args[0]);
+	return 0;
 }
 
 static const struct genl_small_ops kis_ops[] = {
@@ -402,10 +794,57 @@ static const struct genl_small_ops kis_ops[] = {
 		.cmd = KIS_CMD_TASK_GET,
 		.dumpit = kis_cmd_task_dump,
 	},
+	{
+		.cmd = KIS_CMD_CELL_SET,
+		.doit = kis_cmd_cell_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_LEARN_START,
+		.doit = kis_cmd_learn,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_LEARN_STOP,
+		.doit = kis_cmd_learn,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_PROFILE_LOAD,
+		.doit = kis_cmd_profile_load,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_PROFILE_UNLOAD,
+		.doit = kis_cmd_profile_load,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_TRACE_START,
+		.doit = kis_cmd_trace,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_TRACE_STOP,
+		.doit = kis_cmd_trace,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+/* The profile dump needs .start and .done, which small ops lack. */
+static const struct genl_ops kis_big_ops[] = {
+	{
+		.cmd = KIS_CMD_PROFILE_GET,
+		.start = kis_profile_dump_start,
+		.dumpit = kis_profile_dump,
+		.done = kis_profile_dump_done,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
 static const struct genl_multicast_group kis_mcgrps[] = {
-	{ .name = KIS_GENL_MCGRP_EVENTS },
+	[KIS_MCGRP_EVENTS] = { .name = KIS_GENL_MCGRP_EVENTS },
+	[KIS_MCGRP_TRACE] = { .name = KIS_GENL_MCGRP_TRACE },
 };
 
 static struct genl_family kis_genl_family __ro_after_init = {
@@ -416,10 +855,36 @@ static struct genl_family kis_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = kis_ops,
 	.n_small_ops = ARRAY_SIZE(kis_ops),
+	.ops = kis_big_ops,
+	.n_ops = ARRAY_SIZE(kis_big_ops),
 	.resv_start_op = __KIS_CMD_MAX,
 	.mcgrps = kis_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kis_mcgrps),
 };
+
+/**
+ * kis_genl_put() - start an event message of the family
+ * @skb: the message
+ * @cmd: KIS_CMD_ALERT or KIS_CMD_TRACE
+ *
+ * Return: the header, or NULL if @skb is too small.
+ */
+void *kis_genl_put(struct sk_buff *skb, u8 cmd)
+{
+	return genlmsg_put(skb, 0, 0, &kis_genl_family, 0, cmd);
+}
+
+/**
+ * kis_genl_multicast() - send a finished event message to a group
+ * @skb: the message; consumed
+ * @group: enum kis_mcgrp
+ *
+ * Return: 0, or -ESRCH when nobody listens (not an error for events).
+ */
+int kis_genl_multicast(struct sk_buff *skb, unsigned int group)
+{
+	return genlmsg_multicast(&kis_genl_family, skb, 0, group, GFP_KERNEL);
+}
 
 /**
  * kis_genl_init() - register the "kis" generic netlink family

@@ -16,12 +16,15 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
+#include <linux/workqueue.h>
 
 #include "kis_internal.h"
 
 DEFINE_STATIC_KEY_FALSE(kis_watching);
 
 static struct kis_scratch __percpu *kis_scratch;
+/* The sys_enter probe is attached; under kis_config_mutex. */
+static bool kis_syscalls_watched;
 
 static void kis_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 {
@@ -34,6 +37,7 @@ static void kis_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	if (t) {
 		t->syscalls++;
 		this_cpu_inc(*t->cell->syscalls);
+		kis_cell_observe(t->cell, t, id);
 	}
 	rcu_read_unlock();
 }
@@ -69,6 +73,7 @@ static void kis_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 		if (t->cell->follow_exec) {
 			/* A thread that execs takes over the leader's pid. */
 			WRITE_ONCE(t->pid, task_pid_nr(p));
+			t->exec_mark = true;
 			goto out;
 		}
 		kis_task_leave(p);
@@ -98,12 +103,53 @@ struct kis_tracepoint {
 	struct tracepoint *tp;
 };
 
+/*
+ * sys_enter first: it is only attached while a cell is loaded, because
+ * attaching it sends every task of the system through the slow system-call
+ * entry path. The others cost nothing until a process forks, execs or exits.
+ */
 static struct kis_tracepoint kis_tracepoints[] = {
 	{ .name = "sys_enter", .probe = kis_probe_sys_enter },
+	{ .name = "sys_exit", .probe = NULL },	/* watched, not attached */
 	{ .name = "sched_process_fork", .probe = kis_probe_fork },
 	{ .name = "sched_process_exec", .probe = kis_probe_exec },
 	{ .name = "sched_process_exit", .probe = kis_probe_exit },
 };
+
+/* kis_tracepoints[] from here on are attached while the module is loaded. */
+#define KIS_TP_ALWAYS	2
+
+/* Is KIS's sys_enter probe the only user of the syscall tracepoints? */
+static bool kis_sole_syscall_tracer(void)
+{
+	const struct tracepoint_func *enter, *exit;
+	bool sole;
+
+	rcu_read_lock_sched();
+	enter = rcu_dereference_sched(kis_tracepoints[0].tp->funcs);
+	exit = rcu_dereference_sched(kis_tracepoints[1].tp->funcs);
+	sole = enter && enter[0].func == kis_probe_sys_enter &&
+	       !enter[1].func && !exit;
+	rcu_read_unlock_sched();
+	return sole;
+}
+
+/*
+ * Checks every second that nobody else (perf, ftrace) started tracing
+ * system calls; if somebody did, every task gets the work flag back.
+ */
+static void kis_precise_check(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kis_precise_work, kis_precise_check);
+
+static void kis_precise_check(struct work_struct *work)
+{
+	if (!kis_sole_syscall_tracer()) {
+		if (kis_precise_leave())
+			pr_info("another system-call tracer is active: every task takes the traced system-call path again\n");
+		return;
+	}
+	schedule_delayed_work(&kis_precise_work, HZ);
+}
 
 static void kis_tracepoint_lookup(struct tracepoint *tp, void *priv)
 {
@@ -137,7 +183,7 @@ int kis_hooks_init(void)
 			return -ENOENT;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(kis_tracepoints); i++) {
+	for (i = KIS_TP_ALWAYS; i < ARRAY_SIZE(kis_tracepoints); i++) {
 		err = tracepoint_probe_register(kis_tracepoints[i].tp,
 						kis_tracepoints[i].probe, NULL);
 		if (err) {
@@ -149,12 +195,59 @@ int kis_hooks_init(void)
 	return 0;
 
 err_unregister:
-	while (--i >= 0)
+	while (--i >= KIS_TP_ALWAYS)
 		tracepoint_probe_unregister(kis_tracepoints[i].tp,
 					    kis_tracepoints[i].probe, NULL);
 	tracepoint_synchronize_unregister();
 	free_percpu(kis_scratch);
 	return err;
+}
+
+/**
+ * kis_watch_start() - start watching: called when the first cell loads
+ *
+ * Attaches the sys_enter probe and turns the probes' static key on.
+ * Caller holds kis_config_mutex.
+ *
+ * Return: 0 or the error of tracepoint_probe_register().
+ */
+int kis_watch_start(void)
+{
+	int err;
+
+	lockdep_assert_held(&kis_config_mutex);
+	if (!kis_syscalls_watched) {
+		err = tracepoint_probe_register(kis_tracepoints[0].tp,
+						kis_tracepoints[0].probe, NULL);
+		if (err)
+			return err;
+		kis_syscalls_watched = true;
+		if (kis_sole_syscall_tracer()) {
+			kis_precise_enter();
+			schedule_delayed_work(&kis_precise_work, HZ);
+		}
+	}
+	static_branch_enable(&kis_watching);
+	return 0;
+}
+
+/**
+ * kis_watch_stop() - stop watching: called when the last cell is gone
+ *
+ * Caller holds kis_config_mutex. Waits until no probe runs the old way.
+ */
+void kis_watch_stop(void)
+{
+	lockdep_assert_held(&kis_config_mutex);
+	static_branch_disable(&kis_watching);
+	if (kis_syscalls_watched) {
+		cancel_delayed_work_sync(&kis_precise_work);
+		kis_precise_leave();
+		tracepoint_probe_unregister(kis_tracepoints[0].tp,
+					    kis_tracepoints[0].probe, NULL);
+		kis_syscalls_watched = false;
+		tracepoint_synchronize_unregister();
+	}
 }
 
 /**
@@ -164,7 +257,14 @@ void kis_hooks_exit(void)
 {
 	int i;
 
-	for (i = ARRAY_SIZE(kis_tracepoints) - 1; i >= 0; i--)
+	if (kis_syscalls_watched) {
+		cancel_delayed_work_sync(&kis_precise_work);
+		kis_precise_leave();
+		tracepoint_probe_unregister(kis_tracepoints[0].tp,
+					    kis_tracepoints[0].probe, NULL);
+	}
+	kis_syscalls_watched = false;
+	for (i = ARRAY_SIZE(kis_tracepoints) - 1; i >= KIS_TP_ALWAYS; i--)
 		tracepoint_probe_unregister(kis_tracepoints[i].tp,
 					    kis_tracepoints[i].probe, NULL);
 	tracepoint_synchronize_unregister();

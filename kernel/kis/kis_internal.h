@@ -21,12 +21,27 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/kis.h>
+
+#include "kis_seq.h"
 
 #define KIS_VERSION		"0.1.0"
 #define KIS_ARGS_READ_MAX	4096
 
 struct kis_cell;
+struct linux_binprm;
+struct sk_buff;
+
+/**
+ * struct kis_profile - a sequence model in kernel memory
+ * @gen: number of this arming; tasks reset their monitor when it changes
+ * @m: the model; its arrays follow this structure
+ */
+struct kis_profile {
+	u64 gen;
+	struct kis_seq_model m;
+};
 
 /**
  * struct kis_task - a watched task (a thread of a cell's process)
@@ -38,6 +53,18 @@ struct kis_cell;
  * @tgid: process id in the initial pid namespace
  * @syscalls: system calls seen, written by the task itself
  * @gp: RCU grace-period cookie taken when the slot was released
+ * @learn_gen: learning run @learn belongs to
+ * @learn: recent calls for learning
+ * @mon_gen: profile arming @mon and @window belong to
+ * @mon: recent calls for monitoring
+ * @window: moving average of the task's scores
+ * @score: smoothed anomaly after the last call, 0..1000
+ * @max_score: highest @score since the cell was armed
+ * @alerted: @score is above the threshold and the alert was raised
+ * @exec_mark: the next trace record is the first after an execve
+ *
+ * Everything after @gp is written only by the task itself, in its
+ * system-call probe, and read racily by status dumps.
  */
 struct kis_task {
 	struct hlist_node hnode;
@@ -48,6 +75,15 @@ struct kis_task {
 	pid_t tgid;
 	u64 syscalls;
 	unsigned long gp;
+	u64 learn_gen;
+	struct kis_seq_recent learn;
+	u64 mon_gen;
+	struct kis_seq_recent mon;
+	struct kis_seq_window window;
+	u16 score;
+	u16 max_score;
+	bool alerted;
+	bool exec_mark;
 };
 
 /**
@@ -71,6 +107,20 @@ struct kis_task {
  * @over_limit: tasks not watched because the cell was full
  * @execs: execve calls by members
  * @syscalls: per-CPU count of system calls seen
+ * @id: number that names the cell in trace records
+ * @seq_k: sequence length for learning
+ * @window: scores averaged by the monitor (run-time setting)
+ * @threshold: smoothed anomaly above which an alert is raised (run-time)
+ * @learn_prefixes: learning room, distinct runs of k-1 calls
+ * @learn_kgrams: learning room, distinct k-grams
+ * @flags: KIS_CELL_LEARNING and KIS_CELL_TRACING bits
+ * @learn_lock: protects @learner, @learn_gen and @learned
+ * @learner: the model being learned, or NULL
+ * @learn_gen: number of the current learning run
+ * @learned: calls counted by the current learning run
+ * @armed: the profile the cell is monitored with (RCU), or NULL
+ * @alerts: alerts raised
+ * @trace_lost: trace records lost because the trace ring was full
  */
 struct kis_cell {
 	struct list_head list;
@@ -91,7 +141,25 @@ struct kis_cell {
 	u64 over_limit;
 	atomic64_t execs;
 	u64 __percpu *syscalls;
+	u32 id;
+	u32 seq_k;
+	u32 window;
+	u32 threshold;
+	u32 learn_prefixes;
+	u32 learn_kgrams;
+	unsigned long flags;
+	spinlock_t learn_lock;		/* see above */
+	struct kis_profile *learner;
+	u64 learn_gen;
+	u64 learned;
+	struct kis_profile __rcu *armed;
+	atomic64_t alerts;
+	atomic64_t trace_lost;
 };
+
+/* Bits of kis_cell.flags. */
+#define KIS_FLAG_LEARNING	0
+#define KIS_FLAG_TRACING	1
 
 /* Per-CPU room to read a process's executable path and arguments. */
 struct kis_scratch {
@@ -109,8 +177,10 @@ DECLARE_STATIC_KEY_FALSE(kis_watching);
 struct kis_cell *kis_cell_alloc(u32 max_tasks);
 void kis_cell_free(struct kis_cell *cell);
 struct kis_cell *kis_cell_find(const char *name);
-void kis_cells_publish(struct list_head *cells);
+int kis_cells_publish(struct list_head *cells);
 void kis_cell_remove(struct kis_cell *cell);
+void kis_precise_enter(void);
+bool kis_precise_leave(void);
 void kis_cells_remove_last(unsigned int n);
 void kis_cells_remove_all(void);
 void kis_tasks_walk(long pos[2], int (*fn)(struct kis_task *t, void *arg),
@@ -124,12 +194,39 @@ struct kis_cell *kis_cell_match_exec(struct task_struct *task,
 				     struct kis_scratch *scratch);
 u64 kis_cell_syscalls(const struct kis_cell *cell);
 
+/* kis_profile.c */
+struct kis_profile *kis_profile_alloc(u32 k, u32 prefixes, u32 kgrams);
+void kis_profile_free(struct kis_profile *prof);
+int kis_learn_start(struct kis_cell *cell);
+void kis_learn_stop(struct kis_cell *cell);
+void kis_profile_arm(struct kis_cell *cell, struct kis_profile *prof);
+void kis_cell_observe(struct kis_cell *cell, struct kis_task *t, long id);
+
+/* kis_events.c */
+int kis_events_init(void);
+void kis_events_exit(void);
+void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
+		     u32 threshold, u32 call);
+void kis_trace_record(struct kis_cell *cell, struct kis_task *t, long id);
+void kis_trace_flush(void);
+u64 kis_events_lost(void);
+
 /* kis_hooks.c */
 int kis_hooks_init(void);
 void kis_hooks_exit(void);
+int kis_watch_start(void);
+void kis_watch_stop(void);
 
 /* kis_genl.c */
 int kis_genl_init(void);
 void kis_genl_exit(void);
+void *kis_genl_put(struct sk_buff *skb, u8 cmd);
+int kis_genl_multicast(struct sk_buff *skb, unsigned int group);
+
+/* Multicast groups, in the order of kis_mcgrps[]. */
+enum kis_mcgrp {
+	KIS_MCGRP_EVENTS,
+	KIS_MCGRP_TRACE,
+};
 
 #endif /* KIS_INTERNAL_H */

@@ -12,9 +12,12 @@ static int __init kis_init(void)
 {
 	int err;
 
-	err = kis_hooks_init();
+	err = kis_events_init();
 	if (err)
 		return err;
+	err = kis_hooks_init();
+	if (err)
+		goto err_events;
 	err = kis_genl_init();
 	if (err)
 		goto err_hooks;
@@ -23,14 +26,21 @@ static int __init kis_init(void)
 
 err_hooks:
 	kis_hooks_exit();
+err_events:
+	kis_events_exit();
 	return err;
 }
 
 static void __exit kis_exit(void)
 {
-	/* No command runs after this, so the cell list only shrinks. */
-	kis_genl_exit();
+	/*
+	 * Probes first: then nothing queues events, and the event work can
+	 * be stopped while the family it sends on still exists. After the
+	 * family is gone no command runs, so the cells can go.
+	 */
 	kis_hooks_exit();
+	kis_events_exit();
+	kis_genl_exit();
 	mutex_lock(&kis_config_mutex);
 	kis_cells_remove_all();
 	mutex_unlock(&kis_config_mutex);
