@@ -60,6 +60,8 @@ static struct {
 
 static void kis_events_work_fn(struct work_struct *work);
 static DECLARE_WORK(kis_events_work, kis_events_work_fn);
+/* Set at module exit before the family goes: nothing is sent after it. */
+static bool kis_events_closed;
 
 /**
  * kis_event_alert() - queue an alert for userspace
@@ -170,6 +172,8 @@ static void kis_alerts_send(void)
 		rec = kis_alerts.ring[kis_alerts.tail++ % KIS_ALERT_RING];
 		lost = kis_alerts.lost;
 		spin_unlock(&kis_alerts.lock);
+		if (READ_ONCE(kis_events_closed))
+			continue;
 
 		skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 		if (!skb)
@@ -208,6 +212,8 @@ static void kis_trace_send(void)
 		spin_unlock(&kis_trace.lock);
 		if (!n)
 			return;
+		if (READ_ONCE(kis_events_closed))
+			continue;
 
 		skb = genlmsg_new(nla_total_size(n * sizeof(*kis_trace.batch)) +
 				  2 * nla_total_size_64bit(sizeof(u64)),
@@ -281,6 +287,18 @@ int kis_events_init(void)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/**
+ * kis_events_close() - send nothing more
+ *
+ * Called at module exit before the family is unregistered; waits for a
+ * send in progress.
+ */
+void kis_events_close(void)
+{
+	WRITE_ONCE(kis_events_closed, true);
+	flush_work(&kis_events_work);
 }
 
 /**

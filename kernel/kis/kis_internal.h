@@ -204,6 +204,7 @@ void kis_cell_observe(struct kis_cell *cell, struct kis_task *t, long id);
 
 /* kis_events.c */
 int kis_events_init(void);
+void kis_events_close(void);
 void kis_events_exit(void);
 void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
 		     u32 threshold, u32 call);

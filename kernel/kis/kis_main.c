@@ -34,13 +34,14 @@ err_events:
 static void __exit kis_exit(void)
 {
 	/*
-	 * Probes first: then nothing queues events, and the event work can
-	 * be stopped while the family it sends on still exists. After the
-	 * family is gone no command runs, so the cells can go.
+	 * Events stop being sent while the family still exists; then the
+	 * family goes, after which no command runs (none can attach a probe
+	 * any more); then the probes, then what they used.
 	 */
+	kis_events_close();
+	kis_genl_exit();
 	kis_hooks_exit();
 	kis_events_exit();
-	kis_genl_exit();
 	mutex_lock(&kis_config_mutex);
 	kis_cells_remove_all();
 	mutex_unlock(&kis_config_mutex);
