@@ -43,6 +43,19 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel/kis clean
 	rm -rf $(BUILD)
 
+# make bench: the sequence model's cost (hot path, offline throughput), when the UNM
+# data set is there its detection rates next to stide, and in a guest the cost of a
+# system call with KIS loaded, unwatched and watched. Figures are printed, never checked.
+UNM ?= $(TOP)/../shared/datasets/unm
+.PHONY: bench
+bench: all
+	$(BUILD)/kis_bench_seq $(UNM)
+	@echo
+	$(BUILD)/kis_bench_unm $(UNM) --sweep
+	@echo
+	KIS_RUN_QUIET=1 tests/qemu/run --no-load --script bench/guest_getppid.sh 2>&1 | \
+		sed -n '/^getppid/,/^KIS-RESULT/p' | grep -v '^KIS-RESULT'
+
 CHECKPATCH := $(CACHE)/linux-tools/scripts/checkpatch.pl
 KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard kernel/kis/*.[ch] kernel/kis/core/*.[ch])) \
 	kernel/kis/include/uapi/linux/kis.h

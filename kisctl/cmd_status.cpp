@@ -113,6 +113,7 @@ std::string format_status(const StatusReport &report) {
            std::to_string(report.module.protocol) + " (kisctl protocol " +
            std::to_string(KIS_GENL_VERSION) + ")\n";
     out += "tasks watched: " + std::to_string(report.module.tasks_watched) + "\n";
+    out += "alerts lost: " + std::to_string(report.module.events_lost) + "\n";
     if (report.cells.empty()) {
         out += "no cells loaded\n";
         return out;
@@ -126,16 +127,30 @@ std::string format_status(const StatusReport &report) {
                       ", over-limit %" PRIu64 ", syscalls %" PRIu64 "\n",
                       c.tasks, c.joined, c.left, c.execs, c.over_limit, c.syscalls);
         out += buf;
+        std::snprintf(buf, sizeof buf,
+                      "  state %s, k %" PRIu32 ", window %" PRIu32 ", threshold %" PRIu32
+                      ", learn-prefixes %" PRIu32 ", learn-kgrams %" PRIu32 "\n",
+                      cell_state_text(c.state).c_str(), c.seq_k, c.seq_window, c.seq_threshold,
+                      c.learn_prefixes, c.learn_kgrams);
+        out += buf;
+        std::snprintf(buf, sizeof buf,
+                      "  learned %" PRIu64 ", learn-dropped %" PRIu64 ", profile-kgrams %" PRIu32
+                      ", alerts %" PRIu64 ", trace-lost %" PRIu64 "\n",
+                      c.learned, c.learn_dropped, c.profile_kgrams, c.alerts, c.trace_lost);
+        out += buf;
         auto tasks = tasks_of(report, c.name);
         if (tasks.empty()) {
             out += "  no tasks\n";
             continue;
         }
-        std::snprintf(buf, sizeof buf, "  %-8s %-8s %-12s %s\n", "PID", "TGID", "SYSCALLS", "COMM");
+        std::snprintf(buf, sizeof buf, "  %-8s %-8s %-12s %-16s %-5s %s\n", "PID", "TGID",
+                      "SYSCALLS", "COMM", "SCORE", "MAX");
         out += buf;
         for (const TaskInfo *t : tasks) {
-            std::snprintf(buf, sizeof buf, "  %-8" PRIu32 " %-8" PRIu32 " %-12" PRIu64 " %s\n",
-                          t->pid, t->tgid, t->syscalls, printable(t->comm).c_str());
+            std::snprintf(
+                buf, sizeof buf,
+                "  %-8" PRIu32 " %-8" PRIu32 " %-12" PRIu64 " %-16s %-5" PRIu32 " %" PRIu32 "\n",
+                t->pid, t->tgid, t->syscalls, printable(t->comm).c_str(), t->score, t->max_score);
             out += buf;
         }
     }
@@ -147,21 +162,45 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
     for (const CellInfo &c : report.cells) {
         nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
         for (const TaskInfo *t : tasks_of(report, c.name))
-            tasks.push_back(
-                {{"pid", t->pid}, {"tgid", t->tgid}, {"comm", t->comm}, {"syscalls", t->syscalls}});
+            tasks.push_back({{"pid", t->pid},
+                             {"tgid", t->tgid},
+                             {"comm", t->comm},
+                             {"syscalls", t->syscalls},
+                             {"score", t->score},
+                             {"max_score", t->max_score}});
+        nlohmann::ordered_json state = nlohmann::ordered_json::array();
+        if (c.learning())
+            state.push_back("learning");
+        if (c.armed())
+            state.push_back("armed");
+        if (c.tracing())
+            state.push_back("tracing");
         cells.push_back({
             {"name", c.name},
             {"program", c.program},
             {"args", c.args},
             {"follow_exec", c.follow_exec},
             {"max_tasks", c.max_tasks},
+            {"id", c.id},
+            {"sequence",
+             {{"k", c.seq_k},
+              {"window", c.seq_window},
+              {"threshold", c.seq_threshold},
+              {"learn_prefixes", c.learn_prefixes},
+              {"learn_kgrams", c.learn_kgrams}}},
+            {"state", std::move(state)},
             {"counters",
              {{"tasks", c.tasks},
               {"joined", c.joined},
               {"left", c.left},
               {"execs", c.execs},
               {"over_limit", c.over_limit},
-              {"syscalls", c.syscalls}}},
+              {"syscalls", c.syscalls},
+              {"learned", c.learned},
+              {"learn_dropped", c.learn_dropped},
+              {"profile_kgrams", c.profile_kgrams},
+              {"alerts", c.alerts},
+              {"trace_lost", c.trace_lost}}},
             {"tasks", std::move(tasks)},
         });
     }
@@ -170,6 +209,7 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
         {"protocol", report.module.protocol},
         {"kisctl_protocol", KIS_GENL_VERSION},
         {"tasks_watched", report.module.tasks_watched},
+        {"alerts_lost", report.module.events_lost},
         {"cells", std::move(cells)},
     };
 }
@@ -185,8 +225,14 @@ const Command kStatusCommand = {
     "usage: kisctl status [--json]\n"
     "\n"
     "Shows the module and protocol versions, the number of watched tasks, and for each cell\n"
-    "its pattern, counters and tasks (sorted by process id, then thread id). Needs no\n"
-    "privileges.\n"
+    "its pattern, counters, sequence model and tasks (sorted by process id, then thread id).\n"
+    "Needs no privileges.\n"
+    "\n"
+    "Per cell: state (learning, armed, tracing, or idle), k, window and threshold of the\n"
+    "sequence model, learning room; calls learned by the current learning run, k-grams\n"
+    "dropped because the learning room was full, k-grams of the armed profile, alerts raised,\n"
+    "trace records lost. Per task: SCORE, its average anomaly over the window now (0..1000),\n"
+    "and MAX, the highest since the cell was armed.\n"
     "\n"
     "options:\n"
     "  --json        print the same data as one JSON object\n"

@@ -37,9 +37,17 @@ extern const Command kLoadCommand;
 extern const Command kUnloadCommand;
 extern const Command kStatusCommand;
 extern const Command kVersionCommand;
+extern const Command kProfileCommand;
+extern const Command kSetCommand;
+extern const Command kLearnCommand;
+extern const Command kTraceCommand;
+extern const Command kMonitorCommand;
+extern const Command kPlotCommand;
 
 inline constexpr const Command *kCommands[] = {
-    &kCheckCommand, &kLoadCommand, &kUnloadCommand, &kStatusCommand, &kVersionCommand,
+    &kCheckCommand,   &kLoadCommand,    &kUnloadCommand, &kStatusCommand,
+    &kVersionCommand, &kProfileCommand, &kSetCommand,    &kLearnCommand,
+    &kTraceCommand,   &kMonitorCommand, &kPlotCommand,
 };
 
 const Command *find_command(std::string_view name);

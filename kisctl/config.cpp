@@ -14,13 +14,16 @@
 #include <toml++/toml.h>
 
 #include "kis_match.h"
+#include "kis_seq.h"
 
 namespace kis {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kCellKeys = {"name", "program", "args", "follow_exec",
-                                                       "max_tasks"};
+constexpr std::array<std::string_view, 6> kCellKeys = {"name",        "program",   "args",
+                                                       "follow_exec", "max_tasks", "sequence"};
+constexpr std::array<std::string_view, 5> kSequenceKeys = {"k", "window", "threshold",
+                                                           "learn_prefixes", "learn_kgrams"};
 
 int line_of(const toml::node &node) { return static_cast<int>(node.source().begin.line); }
 
@@ -91,18 +94,33 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-std::string suggestion(std::string_view key) {
+template <std::size_t N>
+std::string_view closest(std::string_view key, const std::array<std::string_view, N> &keys) {
     std::string_view best;
     std::size_t best_distance = 3; // suggest only close misspellings
-    for (std::string_view known : kCellKeys) {
+    for (std::string_view known : keys) {
         std::size_t d = edit_distance(key, known);
         if (d < best_distance) {
             best = known;
             best_distance = d;
         }
     }
+    return best;
+}
+
+std::string suggestion(std::string_view key) {
+    std::string_view best = closest(key, kCellKeys);
     if (best.empty())
-        return " (a cell has the keys name, program, args, follow_exec and max_tasks)";
+        return " (a cell has the keys name, program, args, follow_exec and max_tasks, and the "
+               "sub-table [cell.sequence])";
+    return " (did you mean \"" + std::string(best) + "\"?)";
+}
+
+std::string sequence_suggestion(std::string_view key) {
+    std::string_view best = closest(key, kSequenceKeys);
+    if (best.empty())
+        return " ([cell.sequence] has the keys k, window, threshold, learn_prefixes and "
+               "learn_kgrams)";
     return " (did you mean \"" + std::string(best) + "\"?)";
 }
 
@@ -122,6 +140,7 @@ class CellParser {
         parse_args(cell);
         parse_follow_exec(cell);
         parse_max_tasks(cell);
+        parse_sequence(cell);
         check_unknown_keys(cell);
 
         if (out_.errors.size() == errors_before)
@@ -244,13 +263,78 @@ class CellParser {
         cell.max_tasks = static_cast<std::uint32_t>(v);
     }
 
+    // An integer in [lo, hi] of the [cell.sequence] table; `what` explains the number.
+    std::optional<std::uint32_t> sequence_number(const toml::table &seq, std::string_view key,
+                                                 std::int64_t lo, std::int64_t hi,
+                                                 std::string_view what) {
+        const toml::node *node = seq.get(key);
+        if (!node)
+            return std::nullopt;
+        const auto *i = node->as_integer();
+        if (!i) {
+            std::string hint;
+            if (key == "threshold" && node->is_floating_point())
+                hint = " (in thousandths of the anomaly score: 300 means 0.3)";
+            error(line_of(*node), std::string(key) + " in [cell.sequence] of " + label() +
+                                      " must be an integer, not " +
+                                      std::string(type_phrase(node->type())) + hint);
+            return std::nullopt;
+        }
+        std::int64_t v = i->get();
+        if (v < lo || v > hi) {
+            error(line_of(*node), std::string(key) + " " + std::to_string(v) +
+                                      " in [cell.sequence] of " + label() +
+                                      " is out of range; use " + std::to_string(lo) + ".." +
+                                      std::to_string(hi) + " (" + std::string(what) + ")");
+            return std::nullopt;
+        }
+        return static_cast<std::uint32_t>(v);
+    }
+
+    void parse_sequence(CellConfig &cell) {
+        const toml::node *node = get("sequence");
+        if (!node)
+            return;
+        const toml::table *seq = node->as_table();
+        if (!seq) {
+            error(line_of(*node), "sequence in " + label() + " must be a table ([cell.sequence] " +
+                                      "after the [[cell]]), not " +
+                                      std::string(type_phrase(node->type())));
+            return;
+        }
+        SequenceConfig &s = cell.sequence;
+        if (auto v = sequence_number(*seq, "k", KIS_SEQ_K_MIN, KIS_SEQ_K_MAX,
+                                     "the length of the call sequences learned"))
+            s.k = *v;
+        if (auto v = sequence_number(*seq, "window", 1, KIS_SEQ_WINDOW_MAX,
+                                     "how many calls' scores are averaged"))
+            s.window = *v;
+        if (auto v = sequence_number(*seq, "threshold", 0, KIS_SEQ_SCORE_ONE,
+                                     "thousandths of the anomaly score"))
+            s.threshold = *v;
+        if (auto v = sequence_number(*seq, "learn_prefixes", 1, KIS_LEARN_CAP_MAX,
+                                     "room for runs of k-1 calls while learning"))
+            s.learn_prefixes = *v;
+        if (auto v = sequence_number(*seq, "learn_kgrams", 1, KIS_LEARN_CAP_MAX,
+                                     "room for k-grams while learning"))
+            s.learn_kgrams = *v;
+        for (auto &&[key, value] : *seq) {
+            std::string_view k = key.str();
+            if (std::find(kSequenceKeys.begin(), kSequenceKeys.end(), k) != kSequenceKeys.end())
+                continue;
+            error(line_of(key, value), "unknown key " + quoted(k) + " in [cell.sequence] of " +
+                                           label() + sequence_suggestion(k));
+        }
+    }
+
     void check_unknown_keys(const CellConfig &) {
         for (auto &&[key, node] : table_) {
             std::string_view k = key.str();
             if (std::find(kCellKeys.begin(), kCellKeys.end(), k) != kCellKeys.end())
                 continue;
-            std::string hint =
-                node.is_table() ? std::string(" (a cell takes no sub-tables yet)") : suggestion(k);
+            std::string hint = node.is_table()
+                                   ? std::string(" (a cell has only the sub-table [cell.sequence])")
+                                   : suggestion(k);
             error(line_of(key, node), "unknown key " + quoted(k) + " in " + label() + hint);
         }
     }

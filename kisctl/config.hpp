@@ -12,7 +12,19 @@
 
 #include <linux/kis.h>
 
+#include "kis_seq.h"
+
 namespace kis {
+
+// A cell's [cell.sequence] sub-table: the sequence model's settings, with the portable
+// core's defaults.
+struct SequenceConfig {
+    std::uint32_t k = KIS_SEQ_K_DEFAULT;                 // sequence length, for learning
+    std::uint32_t window = KIS_SEQ_WINDOW_DEFAULT;       // scores averaged
+    std::uint32_t threshold = KIS_SEQ_THRESHOLD_DEFAULT; // alert above, in 1/1000 of the score
+    std::uint32_t learn_prefixes = KIS_LEARN_PREFIXES_DEFAULT; // learning room
+    std::uint32_t learn_kgrams = KIS_LEARN_KGRAMS_DEFAULT;     // learning room
+};
 
 // One [[cell]] table. A plain struct: later work adds fields for the sub-tables.
 struct CellConfig {
@@ -21,6 +33,7 @@ struct CellConfig {
     std::string args = "*";
     bool follow_exec = true;
     std::uint32_t max_tasks = KIS_CELL_TASKS_DEFAULT;
+    SequenceConfig sequence;
     std::string file;  // where the cell is defined
     int line = 0;      // line of its [[cell]] header
     int name_line = 0; // line of its name, for messages about the name

@@ -1,5 +1,6 @@
 #include "netlink.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -7,6 +8,7 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <linux/netlink.h>
 
@@ -122,6 +124,8 @@ std::string get_string(const nlattr *attr) {
     return std::string(s, strnlen(s, static_cast<std::size_t>(nla_len(attr))));
 }
 
+std::uint32_t get_u8(nlattr *attr) { return attr ? nla_get_u8(attr) : 0; }
+std::uint32_t get_u16(nlattr *attr) { return attr ? nla_get_u16(attr) : 0; }
 std::uint32_t get_u32(nlattr *attr) { return attr ? nla_get_u32(attr) : 0; }
 std::uint64_t get_u64(nlattr *attr) { return attr ? nla_get_u64(attr) : 0; }
 
@@ -144,6 +148,14 @@ const Policy<KIS_ATTR_MAX + 1> &top_policy() {
         p[KIS_ATTR_CELL] = policy(NLA_NESTED);
         p[KIS_ATTR_CELL_NAME] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
         p[KIS_ATTR_TASK] = policy(NLA_NESTED);
+        p[KIS_ATTR_PROFILE_SOURCE] = policy(NLA_U8);
+        p[KIS_ATTR_PROFILE_SIZE] = policy(NLA_U32);
+        p[KIS_ATTR_PROFILE_CHUNK] = policy(NLA_UNSPEC, KIS_PROFILE_CHUNK_MAX);
+        p[KIS_ATTR_EVENT] = policy(NLA_NESTED);
+        p[KIS_ATTR_TRACE_SEQ] = policy(NLA_U64);
+        p[KIS_ATTR_TRACE_LOST] = policy(NLA_U64);
+        p[KIS_ATTR_TRACE_RECORDS] = policy(NLA_UNSPEC);
+        p[KIS_ATTR_EVENTS_LOST] = policy(NLA_U64);
         return p;
     }();
     return p;
@@ -163,6 +175,18 @@ const Policy<KIS_CELL_ATTR_MAX + 1> &cell_policy() {
         p[KIS_CELL_ATTR_EXECS] = policy(NLA_U64);
         p[KIS_CELL_ATTR_OVER_LIMIT] = policy(NLA_U64);
         p[KIS_CELL_ATTR_SYSCALLS] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_ID] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_SEQ_K] = policy(NLA_U8);
+        p[KIS_CELL_ATTR_SEQ_WINDOW] = policy(NLA_U16);
+        p[KIS_CELL_ATTR_SEQ_THRESHOLD] = policy(NLA_U16);
+        p[KIS_CELL_ATTR_LEARN_PREFIXES] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_LEARN_KGRAMS] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_STATE] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_LEARNED] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_LEARN_DROPPED] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_PROFILE_KGRAMS] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_ALERTS] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_TRACE_LOST] = policy(NLA_U64);
         return p;
     }();
     return p;
@@ -176,6 +200,26 @@ const Policy<KIS_TASK_ATTR_MAX + 1> &task_policy() {
         p[KIS_TASK_ATTR_TGID] = policy(NLA_U32);
         p[KIS_TASK_ATTR_COMM] = policy(NLA_STRING, KIS_COMM_MAX);
         p[KIS_TASK_ATTR_SYSCALLS] = policy(NLA_U64);
+        p[KIS_TASK_ATTR_SCORE] = policy(NLA_U32);
+        p[KIS_TASK_ATTR_MAX_SCORE] = policy(NLA_U32);
+        return p;
+    }();
+    return p;
+}
+
+const Policy<KIS_EVENT_ATTR_MAX + 1> &event_policy() {
+    static const Policy<KIS_EVENT_ATTR_MAX + 1> p = [] {
+        Policy<KIS_EVENT_ATTR_MAX + 1> p{};
+        p[KIS_EVENT_ATTR_SEQ] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_LOST] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_TIME_NS] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_CELL] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
+        p[KIS_EVENT_ATTR_PID] = policy(NLA_U32);
+        p[KIS_EVENT_ATTR_TGID] = policy(NLA_U32);
+        p[KIS_EVENT_ATTR_COMM] = policy(NLA_STRING, KIS_COMM_MAX);
+        p[KIS_EVENT_ATTR_SCORE] = policy(NLA_U32);
+        p[KIS_EVENT_ATTR_THRESHOLD] = policy(NLA_U32);
+        p[KIS_EVENT_ATTR_CALLS] = policy(NLA_UNSPEC);
         return p;
     }();
     return p;
@@ -189,11 +233,49 @@ Error malformed(const std::string &what) {
 
 using TopAttrs = std::array<nlattr *, KIS_ATTR_MAX + 1>;
 
-Result<TopAttrs> parse_top(nlmsghdr *hdr, const std::string &what) {
+Result<TopAttrs> parse_top(const nlmsghdr *hdr, const std::string &what) {
     TopAttrs tb{};
-    if (genlmsg_parse(hdr, 0, tb.data(), KIS_ATTR_MAX, top_policy().data()) < 0)
+    if (genlmsg_parse(const_cast<nlmsghdr *>(hdr), 0, tb.data(), KIS_ATTR_MAX,
+                      top_policy().data()) < 0)
         return malformed(what);
     return tb;
+}
+
+CellInfo parse_cell(const std::array<nlattr *, KIS_CELL_ATTR_MAX + 1> &a) {
+    CellInfo c;
+    c.name = get_string(a[KIS_CELL_ATTR_NAME]);
+    c.program = get_string(a[KIS_CELL_ATTR_PROGRAM]);
+    c.args = get_string(a[KIS_CELL_ATTR_ARGS]);
+    c.follow_exec = a[KIS_CELL_ATTR_FOLLOW_EXEC] ? nla_get_u8(a[KIS_CELL_ATTR_FOLLOW_EXEC]) : true;
+    c.max_tasks = get_u32(a[KIS_CELL_ATTR_MAX_TASKS]);
+    c.tasks = get_u32(a[KIS_CELL_ATTR_TASKS]);
+    c.joined = get_u64(a[KIS_CELL_ATTR_JOINED]);
+    c.left = get_u64(a[KIS_CELL_ATTR_LEFT]);
+    c.execs = get_u64(a[KIS_CELL_ATTR_EXECS]);
+    c.over_limit = get_u64(a[KIS_CELL_ATTR_OVER_LIMIT]);
+    c.syscalls = get_u64(a[KIS_CELL_ATTR_SYSCALLS]);
+    c.id = get_u32(a[KIS_CELL_ATTR_ID]);
+    c.seq_k = get_u8(a[KIS_CELL_ATTR_SEQ_K]);
+    c.seq_window = get_u16(a[KIS_CELL_ATTR_SEQ_WINDOW]);
+    c.seq_threshold = get_u16(a[KIS_CELL_ATTR_SEQ_THRESHOLD]);
+    c.learn_prefixes = get_u32(a[KIS_CELL_ATTR_LEARN_PREFIXES]);
+    c.learn_kgrams = get_u32(a[KIS_CELL_ATTR_LEARN_KGRAMS]);
+    c.state = get_u32(a[KIS_CELL_ATTR_STATE]);
+    c.learned = get_u64(a[KIS_CELL_ATTR_LEARNED]);
+    c.learn_dropped = get_u64(a[KIS_CELL_ATTR_LEARN_DROPPED]);
+    c.profile_kgrams = get_u32(a[KIS_CELL_ATTR_PROFILE_KGRAMS]);
+    c.alerts = get_u64(a[KIS_CELL_ATTR_ALERTS]);
+    c.trace_lost = get_u64(a[KIS_CELL_ATTR_TRACE_LOST]);
+    return c;
+}
+
+// Asks for a socket buffer of `bytes`: SO_*BUFFORCE needs CAP_NET_ADMIN and passes the
+// sysctl limits (net.core.[rw]mem_max); plain SO_*BUF is capped by them. The kernel doubles
+// the value for its bookkeeping.
+void set_socket_buffer(int fd, int force_opt, int opt, std::size_t bytes) {
+    int v = static_cast<int>(std::min<std::size_t>(bytes, 1u << 30));
+    if (setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof v) != 0)
+        (void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v);
 }
 
 } // namespace
@@ -223,6 +305,8 @@ Result<Module> Module::connect() {
     // without it still work, with plain errno messages.
     int one = 1;
     (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+    // An error ACK echoes only the request's header, not a profile of megabytes.
+    (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     // Never hang forever if the module does not answer.
     timeval tv{};
     tv.tv_sec = kReceiveTimeoutSeconds;
@@ -308,6 +392,7 @@ Result<ModuleInfo> Module::version() {
         info.protocol = nla_get_u32((*tb)[KIS_ATTR_PROTO_VERSION]);
         info.module_version = get_string((*tb)[KIS_ATTR_MODULE_VERSION]);
         info.tasks_watched = get_u32((*tb)[KIS_ATTR_TASKS_WATCHED]);
+        info.events_lost = get_u64((*tb)[KIS_ATTR_EVENTS_LOST]);
         got_reply = true;
         return {};
     });
@@ -345,7 +430,14 @@ Result<void> Module::load_cells(const std::vector<CellConfig> &cells) {
             nla_put_string(m, KIS_CELL_ATTR_PROGRAM, c.program.c_str()) < 0 ||
             nla_put_string(m, KIS_CELL_ATTR_ARGS, c.args.c_str()) < 0 ||
             nla_put_u8(m, KIS_CELL_ATTR_FOLLOW_EXEC, c.follow_exec ? 1 : 0) < 0 ||
-            nla_put_u32(m, KIS_CELL_ATTR_MAX_TASKS, c.max_tasks) < 0)
+            nla_put_u32(m, KIS_CELL_ATTR_MAX_TASKS, c.max_tasks) < 0 ||
+            nla_put_u8(m, KIS_CELL_ATTR_SEQ_K, static_cast<std::uint8_t>(c.sequence.k)) < 0 ||
+            nla_put_u16(m, KIS_CELL_ATTR_SEQ_WINDOW,
+                        static_cast<std::uint16_t>(c.sequence.window)) < 0 ||
+            nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD,
+                        static_cast<std::uint16_t>(c.sequence.threshold)) < 0 ||
+            nla_put_u32(m, KIS_CELL_ATTR_LEARN_PREFIXES, c.sequence.learn_prefixes) < 0 ||
+            nla_put_u32(m, KIS_CELL_ATTR_LEARN_KGRAMS, c.sequence.learn_kgrams) < 0)
             return too_big;
         nla_nest_end(m, one);
     }
@@ -389,20 +481,7 @@ Result<std::vector<CellInfo>> Module::cells() {
                              cell_policy().data()) < 0 ||
             !a[KIS_CELL_ATTR_NAME])
             return malformed("cell");
-        CellInfo c;
-        c.name = get_string(a[KIS_CELL_ATTR_NAME]);
-        c.program = get_string(a[KIS_CELL_ATTR_PROGRAM]);
-        c.args = get_string(a[KIS_CELL_ATTR_ARGS]);
-        c.follow_exec =
-            a[KIS_CELL_ATTR_FOLLOW_EXEC] ? nla_get_u8(a[KIS_CELL_ATTR_FOLLOW_EXEC]) : true;
-        c.max_tasks = get_u32(a[KIS_CELL_ATTR_MAX_TASKS]);
-        c.tasks = get_u32(a[KIS_CELL_ATTR_TASKS]);
-        c.joined = get_u64(a[KIS_CELL_ATTR_JOINED]);
-        c.left = get_u64(a[KIS_CELL_ATTR_LEFT]);
-        c.execs = get_u64(a[KIS_CELL_ATTR_EXECS]);
-        c.over_limit = get_u64(a[KIS_CELL_ATTR_OVER_LIMIT]);
-        c.syscalls = get_u64(a[KIS_CELL_ATTR_SYSCALLS]);
-        cells.push_back(std::move(c));
+        cells.push_back(parse_cell(a));
         return {};
     });
     if (!r)
@@ -431,12 +510,336 @@ Result<std::vector<TaskInfo>> Module::tasks() {
         t.tgid = a[KIS_TASK_ATTR_TGID] ? get_u32(a[KIS_TASK_ATTR_TGID]) : t.pid;
         t.comm = get_string(a[KIS_TASK_ATTR_COMM]);
         t.syscalls = get_u64(a[KIS_TASK_ATTR_SYSCALLS]);
+        t.score = get_u32(a[KIS_TASK_ATTR_SCORE]);
+        t.max_score = get_u32(a[KIS_TASK_ATTR_MAX_SCORE]);
         tasks.push_back(std::move(t));
         return {};
     });
     if (!r)
         return r.error();
     return tasks;
+}
+
+std::string cell_state_text(std::uint32_t state) {
+    std::string out;
+    auto add = [&](std::uint32_t bit, const char *word) {
+        if (state & bit)
+            out += (out.empty() ? "" : "+") + std::string(word);
+    };
+    add(KIS_CELL_LEARNING, "learning");
+    add(KIS_CELL_ARMED, "armed");
+    add(KIS_CELL_TRACING, "tracing");
+    return out.empty() ? "idle" : out;
+}
+
+Result<CellInfo> Module::cell(const std::string &name) {
+    auto cells = this->cells();
+    if (!cells)
+        return cells.error();
+    for (CellInfo &c : *cells)
+        if (c.name == name)
+            return std::move(c);
+    return Error{"no cell named \"" + name + "\" is loaded (kisctl status lists the loaded cells)",
+                 ENOENT,
+                 {},
+                 -1};
+}
+
+Result<void> Module::cell_command(std::uint8_t cmd, const std::string &name) {
+    auto msg = new_request(cmd, 0);
+    if (!msg)
+        return msg.error();
+    if (nla_put_string(msg->get(), KIS_ATTR_CELL_NAME, name.c_str()) < 0)
+        return make_error("cannot build the request: out of memory");
+    return transact(msg->get(), nullptr);
+}
+
+Result<void> Module::set_cell(const std::string &name, std::optional<std::uint16_t> window,
+                              std::optional<std::uint16_t> threshold) {
+    auto msg = new_request(KIS_CMD_CELL_SET, 0);
+    if (!msg)
+        return msg.error();
+    nl_msg *m = msg->get();
+    if (nla_put_string(m, KIS_ATTR_CELL_NAME, name.c_str()) < 0)
+        return make_error("cannot build the request: out of memory");
+    nlattr *nest = nla_nest_start(m, KIS_ATTR_CELL | NLA_F_NESTED);
+    if (!nest || (window && nla_put_u16(m, KIS_CELL_ATTR_SEQ_WINDOW, *window) < 0) ||
+        (threshold && nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD, *threshold) < 0))
+        return make_error("cannot build the request: out of memory");
+    nla_nest_end(m, nest);
+    return transact(m, nullptr);
+}
+
+Result<void> Module::learn_start(const std::string &name) {
+    return cell_command(KIS_CMD_LEARN_START, name);
+}
+
+Result<void> Module::learn_stop(const std::string &name) {
+    return cell_command(KIS_CMD_LEARN_STOP, name);
+}
+
+Result<void> Module::profile_unload(const std::string &name) {
+    return cell_command(KIS_CMD_PROFILE_UNLOAD, name);
+}
+
+Result<void> Module::trace_start(const std::string &name) {
+    return cell_command(KIS_CMD_TRACE_START, name);
+}
+
+Result<void> Module::trace_stop(const std::string &name) {
+    return cell_command(KIS_CMD_TRACE_STOP, name);
+}
+
+Result<std::vector<std::uint8_t>> Module::profile_get(const std::string &name,
+                                                      kis_profile_source source) {
+    // Far above anything a model of KIS_LEARN_CAP_MAX entries needs; a bound on what a
+    // confused reply can make kisctl allocate.
+    constexpr std::uint64_t kSizeLimit = std::uint64_t{1} << 30;
+    auto msg = new_request(KIS_CMD_PROFILE_GET, NLM_F_DUMP);
+    if (!msg)
+        return msg.error();
+    if (nla_put_string(msg->get(), KIS_ATTR_CELL_NAME, name.c_str()) < 0 ||
+        nla_put_u8(msg->get(), KIS_ATTR_PROFILE_SOURCE, static_cast<std::uint8_t>(source)) < 0)
+        return make_error("cannot build the request: out of memory");
+    std::vector<std::uint8_t> blob;
+    std::optional<std::uint32_t> size;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "profile");
+        if (!tb)
+            return tb.error();
+        nlattr *sz = (*tb)[KIS_ATTR_PROFILE_SIZE];
+        nlattr *chunk = (*tb)[KIS_ATTR_PROFILE_CHUNK];
+        if (!sz || !chunk)
+            return malformed("profile");
+        std::uint32_t total = nla_get_u32(sz);
+        if (!size) {
+            if (total > kSizeLimit)
+                return malformed("profile");
+            size = total;
+            blob.reserve(total);
+        } else if (*size != total) {
+            return malformed("profile");
+        }
+        auto len = static_cast<std::size_t>(nla_len(chunk));
+        if (blob.size() + len > *size)
+            return malformed("profile");
+        const auto *data = static_cast<const std::uint8_t *>(nla_data(chunk));
+        blob.insert(blob.end(), data, data + len);
+        return {};
+    });
+    if (!r)
+        return r.error();
+    if (!size)
+        return make_error("the kis module sent no profile for cell \"" + name + "\"");
+    if (blob.size() != *size)
+        return make_error("the kis module sent " + std::to_string(blob.size()) + " of the " +
+                          std::to_string(*size) + " bytes of the profile of cell \"" + name +
+                          "\"; try again");
+    return blob;
+}
+
+Result<void> Module::reserve_send_buffer(std::size_t bytes) {
+    int fd = nl_socket_get_fd(sock_.get());
+    // netlink refuses a message longer than the send buffer minus 32 bytes.
+    std::size_t need = bytes + 64;
+    if (sndbuf_ == 0) {
+        int v = 0;
+        socklen_t len = sizeof v;
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0 && v > 0)
+            sndbuf_ = static_cast<std::size_t>(v);
+    }
+    if (sndbuf_ >= need)
+        return {};
+    set_socket_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, need);
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0 && v > 0)
+        sndbuf_ = static_cast<std::size_t>(v);
+    if (sndbuf_ < need)
+        return make_error("cannot send a request of " + std::to_string(bytes) +
+                          " bytes: the socket's send buffer is limited to " +
+                          std::to_string(sndbuf_) +
+                          " bytes (net.core.wmem_max); run kisctl as root (CAP_NET_ADMIN lifts "
+                          "the limit) or raise net.core.wmem_max");
+    return {};
+}
+
+Result<void> Module::profile_load(const std::string &name, std::span<const std::uint8_t> blob) {
+    if (blob.empty())
+        return make_error("the profile is empty");
+    if (blob.size() > KIS_PROFILE_SIZE_MAX)
+        return make_error("the profile is " + std::to_string(blob.size()) +
+                          " bytes; the module takes at most " +
+                          std::to_string(KIS_PROFILE_SIZE_MAX) + " (KIS_PROFILE_SIZE_MAX)");
+    std::size_t chunks = (blob.size() + KIS_PROFILE_CHUNK_MAX - 1) / KIS_PROFILE_CHUNK_MAX;
+    std::size_t size = 4096 + blob.size() + chunks * (NLA_HDRLEN + NLA_ALIGNTO);
+    auto msg = new_request(KIS_CMD_PROFILE_LOAD, 0, size);
+    if (!msg)
+        return msg.error();
+    nl_msg *m = msg->get();
+    auto oom = make_error("cannot build the profile request: out of memory");
+    if (nla_put_string(m, KIS_ATTR_CELL_NAME, name.c_str()) < 0)
+        return oom;
+    // Chunks at the top level, in order: a nest's 16-bit length would cap the profile at
+    // 64 KiB, the message's own length does not.
+    for (std::size_t off = 0; off < blob.size(); off += KIS_PROFILE_CHUNK_MAX) {
+        std::size_t n = std::min<std::size_t>(KIS_PROFILE_CHUNK_MAX, blob.size() - off);
+        if (nla_put(m, KIS_ATTR_PROFILE_CHUNK, static_cast<int>(n), blob.data() + off) < 0)
+            return oom;
+    }
+    if (Result<void> r = reserve_send_buffer(nlmsg_hdr(m)->nlmsg_len); !r)
+        return r;
+    return transact(m, nullptr);
+}
+
+// ---- events ----------------------------------------------------------------------------------
+
+Result<Alert> parse_alert(const nlmsghdr *hdr) {
+    auto tb = parse_top(hdr, "alert");
+    if (!tb)
+        return tb.error();
+    std::array<nlattr *, KIS_EVENT_ATTR_MAX + 1> a{};
+    if (!(*tb)[KIS_ATTR_EVENT] ||
+        nla_parse_nested(a.data(), KIS_EVENT_ATTR_MAX, (*tb)[KIS_ATTR_EVENT],
+                         event_policy().data()) < 0 ||
+        !a[KIS_EVENT_ATTR_SEQ] || !a[KIS_EVENT_ATTR_CELL] || !a[KIS_EVENT_ATTR_PID])
+        return malformed("alert");
+    Alert e;
+    e.seq = get_u64(a[KIS_EVENT_ATTR_SEQ]);
+    e.lost = get_u64(a[KIS_EVENT_ATTR_LOST]);
+    e.time_ns = get_u64(a[KIS_EVENT_ATTR_TIME_NS]);
+    e.cell = get_string(a[KIS_EVENT_ATTR_CELL]);
+    e.pid = get_u32(a[KIS_EVENT_ATTR_PID]);
+    e.tgid = a[KIS_EVENT_ATTR_TGID] ? get_u32(a[KIS_EVENT_ATTR_TGID]) : e.pid;
+    e.comm = get_string(a[KIS_EVENT_ATTR_COMM]);
+    e.score = get_u32(a[KIS_EVENT_ATTR_SCORE]);
+    e.threshold = get_u32(a[KIS_EVENT_ATTR_THRESHOLD]);
+    if (nlattr *calls = a[KIS_EVENT_ATTR_CALLS]) {
+        auto len = static_cast<std::size_t>(nla_len(calls));
+        if (len % sizeof(std::uint16_t))
+            return malformed("alert");
+        e.calls.resize(len / sizeof(std::uint16_t));
+        std::memcpy(e.calls.data(), nla_data(calls), len);
+    }
+    return e;
+}
+
+Result<TraceBatch> parse_trace(const nlmsghdr *hdr) {
+    auto tb = parse_top(hdr, "trace");
+    if (!tb)
+        return tb.error();
+    nlattr *records = (*tb)[KIS_ATTR_TRACE_RECORDS];
+    if (!(*tb)[KIS_ATTR_TRACE_SEQ] || !records ||
+        nla_len(records) % static_cast<int>(sizeof(kis_trace_record)))
+        return malformed("trace");
+    TraceBatch b;
+    b.seq = get_u64((*tb)[KIS_ATTR_TRACE_SEQ]);
+    b.lost = get_u64((*tb)[KIS_ATTR_TRACE_LOST]);
+    b.records.resize(static_cast<std::size_t>(nla_len(records)) / sizeof(kis_trace_record));
+    std::memcpy(b.records.data(), nla_data(records), b.records.size() * sizeof(kis_trace_record));
+    return b;
+}
+
+Result<Subscription> Subscription::open(bool events, bool trace, std::size_t rcvbuf) {
+    nl::SocketPtr sock(nl_socket_alloc());
+    if (!sock)
+        return make_error("cannot allocate a netlink socket: out of memory");
+    if (int err = genl_connect(sock.get()); err < 0)
+        return libnl_error("cannot open a generic netlink socket", err);
+    int family = genl_ctrl_resolve(sock.get(), KIS_GENL_NAME);
+    if (family == -NLE_OBJ_NOTFOUND)
+        return make_error(not_loaded_message());
+    if (family < 0)
+        return libnl_error("cannot look up the generic netlink family \"kis\"", family);
+    for (auto [want, group] :
+         {std::pair{events, KIS_GENL_MCGRP_EVENTS}, std::pair{trace, KIS_GENL_MCGRP_TRACE}}) {
+        if (!want)
+            continue;
+        int id = genl_ctrl_resolve_grp(sock.get(), KIS_GENL_NAME, group);
+        if (id < 0)
+            return make_error(std::string("the kis module has no multicast group \"") + group +
+                              "\"; use the kisctl built with this module");
+        if (int err = nl_socket_add_membership(sock.get(), id); err < 0)
+            return libnl_error(std::string("cannot join the multicast group \"") + group + "\"",
+                               err);
+    }
+    // Events carry no sequence numbers of ours.
+    nl_socket_disable_seq_check(sock.get());
+    int fd = nl_socket_get_fd(sock.get());
+    set_socket_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
+    if (int err = nl_socket_set_nonblocking(sock.get()); err < 0)
+        return libnl_error("cannot make the netlink socket non-blocking", err);
+    Subscription s(std::move(sock), family);
+    s.buf_.resize((128 * 1024) / sizeof(std::uint64_t));
+    return s;
+}
+
+int Subscription::fd() const { return nl_socket_get_fd(sock_.get()); }
+
+Result<void> Subscription::dispatch(const nlmsghdr *hdr, const Handlers &handlers) {
+    if (hdr->nlmsg_type != family_ || hdr->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+        return {};
+    const auto *g = static_cast<const genlmsghdr *>(NLMSG_DATA(hdr));
+    if (g->cmd == KIS_CMD_ALERT && handlers.on_alert) {
+        Result<Alert> a = parse_alert(hdr);
+        if (!a)
+            return a.error();
+        handlers.on_alert(*a);
+    } else if (g->cmd == KIS_CMD_TRACE && handlers.on_trace) {
+        Result<TraceBatch> b = parse_trace(hdr);
+        if (!b)
+            return b.error();
+        handlers.on_trace(*b);
+    }
+    return {};
+}
+
+Result<std::size_t> Subscription::receive(const Handlers &handlers, std::size_t max) {
+    std::size_t count = 0;
+    int fd = this->fd();
+    auto overrun = [&] {
+        overruns_++;
+        if (handlers.on_overrun)
+            handlers.on_overrun();
+    };
+    while (count < max) {
+        sockaddr_nl from{};
+        iovec iov{buf_.data(), buf_.size() * sizeof(std::uint64_t)};
+        msghdr mh{};
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof from;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return count;
+            if (errno == ENOBUFS) { // the kernel dropped messages: the buffer was full
+                overrun();
+                continue;
+            }
+            return make_error(std::string("cannot receive from the kis module: ") +
+                              std::strerror(errno));
+        }
+        if (n == 0)
+            return count;
+        if (mh.msg_flags & MSG_TRUNC) {
+            overrun();
+            continue;
+        }
+        if (from.nl_pid != 0) // only the kernel speaks for the module
+            continue;
+        count++;
+        auto len = static_cast<int>(n);
+        for (auto *hdr = reinterpret_cast<const nlmsghdr *>(buf_.data()); NLMSG_OK(hdr, len);
+             hdr = NLMSG_NEXT(hdr, len)) {
+            if (Result<void> r = dispatch(hdr, handlers); !r)
+                return r.error();
+        }
+    }
+    return count;
 }
 
 } // namespace kis

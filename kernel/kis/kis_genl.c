@@ -63,24 +63,19 @@ static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_TRACE_LOST] = { .type = NLA_REJECT },
 };
 
-static const struct nla_policy kis_profile_policy[KIS_ATTR_MAX + 1] = {
-	[KIS_ATTR_PROFILE_CHUNK] = { .type = NLA_BINARY,
-				     .len = KIS_PROFILE_CHUNK_MAX },
-};
-
 static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
 	[KIS_ATTR_PROTO_VERSION] = { .type = NLA_REJECT },
 	[KIS_ATTR_MODULE_VERSION] = { .type = NLA_REJECT },
 	[KIS_ATTR_TASKS_WATCHED] = { .type = NLA_REJECT },
 	[KIS_ATTR_CELLS] = NLA_POLICY_NESTED_ARRAY(kis_cell_policy),
-	[KIS_ATTR_CELL] = { .type = NLA_REJECT },
+	[KIS_ATTR_CELL] = NLA_POLICY_NESTED(kis_cell_policy),
 	[KIS_ATTR_CELL_NAME] = { .type = NLA_NUL_STRING,
 				 .len = KIS_CELL_NAME_MAX - 1 },
 	[KIS_ATTR_TASK] = { .type = NLA_REJECT },
 	[KIS_ATTR_PROFILE_SOURCE] = NLA_POLICY_MAX(NLA_U8, KIS_PROFILE_ARMED),
 	[KIS_ATTR_PROFILE_SIZE] = { .type = NLA_REJECT },
-	[KIS_ATTR_PROFILE_CHUNK] = { .type = NLA_REJECT },
-	[KIS_ATTR_PROFILE] = NLA_POLICY_NESTED(kis_profile_policy),
+	[KIS_ATTR_PROFILE_CHUNK] = { .type = NLA_BINARY,
+				     .len = KIS_PROFILE_CHUNK_MAX },
 	[KIS_ATTR_EVENT] = { .type = NLA_REJECT },
 	[KIS_ATTR_TRACE_SEQ] = { .type = NLA_REJECT },
 	[KIS_ATTR_TRACE_LOST] = { .type = NLA_REJECT },
@@ -568,21 +563,21 @@ static int kis_cmd_trace(struct sk_buff *skb, struct genl_info *info)
 	return PTR_ERR_OR_ZERO(cell);
 }
 
-/* Copies the chunks of KIS_ATTR_PROFILE into one buffer. */
-static u8 *kis_profile_gather(struct nlattr *nest, size_t *len,
-			      struct netlink_ext_ack *extack)
+/*
+ * Copies the request's KIS_ATTR_PROFILE_CHUNKs, in order, into one buffer.
+ * They are top-level attributes, each validated by the family policy.
+ */
+static u8 *kis_profile_gather(struct genl_info *info, size_t *len)
 {
-	struct nlattr *chunk;
+	struct netlink_ext_ack *extack = info->extack;
+	const struct nlattr *chunk;
 	size_t total = 0;
 	u8 *buf;
 	int rem;
 
-	nla_for_each_nested(chunk, nest, rem) {
-		if (nla_type(chunk) != KIS_ATTR_PROFILE_CHUNK) {
-			NL_SET_ERR_MSG_ATTR(extack, chunk,
-					    "KIS_ATTR_PROFILE holds KIS_ATTR_PROFILE_CHUNK only");
-			return ERR_PTR(-EINVAL);
-		}
+	nlmsg_for_each_attr(chunk, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(chunk) != KIS_ATTR_PROFILE_CHUNK)
+			continue;
 		total += nla_len(chunk);
 		if (total > KIS_PROFILE_SIZE_MAX) {
 			NL_SET_ERR_MSG(extack, "profile too large");
@@ -597,7 +592,9 @@ static u8 *kis_profile_gather(struct nlattr *nest, size_t *len,
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	*len = 0;
-	nla_for_each_nested(chunk, nest, rem) {
+	nlmsg_for_each_attr(chunk, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(chunk) != KIS_ATTR_PROFILE_CHUNK)
+			continue;
 		memcpy(buf + *len, nla_data(chunk), nla_len(chunk));
 		*len += nla_len(chunk);
 	}
@@ -643,10 +640,9 @@ static int kis_cmd_profile_load(struct sk_buff *skb, struct genl_info *info)
 	int err = 0;
 
 	if (info->genlhdr->cmd == KIS_CMD_PROFILE_LOAD) {
-		if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_PROFILE))
+		if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_PROFILE_CHUNK))
 			return -EINVAL;
-		buf = kis_profile_gather(info->attrs[KIS_ATTR_PROFILE], &len,
-					 info->extack);
+		buf = kis_profile_gather(info, &len);
 		if (IS_ERR(buf))
 			return PTR_ERR(buf);
 		prof = kis_profile_from_blob(buf, len, info->extack);

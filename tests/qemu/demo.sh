@@ -1,7 +1,13 @@
 #!/bin/sh
-# The KIS demo, run in a guest by tests/demo (`make demo`): a web server is
-# picked up by a cell, serves a few requests, and kisctl status shows what KIS saw.
+# The KIS demo, run in a guest by tests/demo (`make demo`): the ImSafe lab. A web
+# server with a command-injection hole becomes a cell; KIS learns its normal
+# system-call sequences, is armed with the profile, lets normal traffic through
+# without a word, and raises an alert (running a program of ours) the moment the
+# attack makes the server run programs it never runs. The normality history goes
+# to /tmp/out for the host to plot.
 set -e
+. /lib/kis/lib.sh
+. /lib/kis/lab.sh
 
 say() {
 	echo
@@ -11,47 +17,45 @@ say() {
 say "KIS demo: the kis module is loaded in this guest"
 kisctl version
 
-say "Start busybox httpd on 127.0.0.1:8080, serving /www"
-mkdir -p /www/cgi-bin
-echo "Hello from a watched web server" >/www/index.html
-cat >/www/cgi-bin/hello <<'CGI'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n'
-echo "Hello from a CGI run by httpd (pid $$)"
-CGI
-chmod 755 /www/cgi-bin/hello
-httpd -f -p 127.0.0.1:8080 -h /www &
-httpd_pid=$!
-i=0
-until wget -q -O /dev/null http://127.0.0.1:8080/ 2>/dev/null; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || { echo "httpd does not answer"; exit 1; }
-	sleep 0.1
-done
-echo "httpd is running as PID $httpd_pid"
+say "A web server (busybox httpd) with a CGI that greets by name; the name reaches a shell"
+lab_setup
+echo "GET /cgi-bin/greet?name=alice -> $(wget -q -O - "$LAB_URL/cgi-bin/greet?name=alice")"
 
-say "The cell config shipped in conf/cells/httpd.toml (comments left out)"
+say "kisctl load /etc/kis/cells/httpd.toml: the running httpd becomes a cell"
 grep -v '^#' /etc/kis/cells/httpd.toml | grep -v '^$'
-
-say "kisctl load /etc/kis/cells/httpd.toml: the running httpd joins the cell"
 kisctl load /etc/kis/cells/httpd.toml
+
+say "Tolerization: KIS learns the cell's system-call sequences under normal traffic"
+kisctl learn start httpd
+lab_normal 8
+kisctl learn stop httpd
+kisctl learn save httpd -o /tmp/httpd.kis
+kisctl profile show /tmp/httpd.kis | head -n 12
+
+say "Arm the cell with the profile; kisctl monitor logs normality and runs a program on alert"
+cat >/tmp/on-alert <<'SH'
+#!/bin/sh
+echo "*** on-alert: cell $KIS_CELL, process $KIS_PID ($KIS_COMM), anomaly $KIS_SCORE > $KIS_THRESHOLD; last calls: $KIS_CALLS"
+SH
+chmod 755 /tmp/on-alert
+kisctl profile load httpd /tmp/httpd.kis
+mkdir -p /tmp/out
+kisctl monitor --cell httpd --interval 100 --log /tmp/out/normality.log --exec-on-alert /tmp/on-alert &
+monitor=$!
+sleep 1
+
+say "Normal traffic again: served, no alert"
+lab_normal 3
+echo "GET /cgi-bin/greet?name=bob -> $(wget -q -O - "$LAB_URL/cgi-bin/greet?name=bob")"
+sleep 1
+
+say "The attack: GET /cgi-bin/greet?name=x;id;ls -l /etc;cat /etc/passwd"
+lab_attack | sed 's/^/    | /'
+sleep 2
+
+say "kisctl status: the alert is counted; the tasks' anomaly scores are shown"
+kill -INT "$monitor" 2>/dev/null || true
+wait "$monitor" 2>/dev/null || true
 kisctl status
 
-say "Serve a page and a CGI: each request forks an httpd, the CGI is exec'd by it"
-echo "GET /            -> $(wget -q -O - http://127.0.0.1:8080/)"
-echo "GET /cgi-bin/hello -> $(wget -q -O - http://127.0.0.1:8080/cgi-bin/hello)"
-echo "GET /cgi-bin/hello -> $(wget -q -O - http://127.0.0.1:8080/cgi-bin/hello)"
-
-say "kisctl status: the children came and went (joined/left), execs and syscalls counted"
-kisctl status
-
-say "The same as JSON (kisctl status --json)"
-kisctl status --json
-
-say "kisctl unload httpd: KIS stops watching, httpd keeps serving"
-kisctl unload httpd
-kisctl status
-echo "GET /            -> $(wget -q -O - http://127.0.0.1:8080/)"
-kill "$httpd_pid"
-
-say "Demo done"
+say "Demo done: the normality history is in the guest's /tmp/out/normality.log"

@@ -52,7 +52,8 @@ has_cell() {
 	kis_status | grep -q "^cell $1: "
 }
 
-# cell_tasks CELL: "PID TGID SYSCALLS COMM" for each task listed under the cell.
+# cell_tasks CELL: "PID TGID SYSCALLS COMM SCORE MAX" for each task listed under the cell.
+# COMM may hold spaces: count SCORE and MAX from the end ($(NF-1), $NF).
 cell_tasks() {
 	_ct=$(cell_section "$1") || return 1
 	echo "$_ct" | awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ { print }'
@@ -73,7 +74,19 @@ cell_tgid_pids() {
 # cell_comm CELL PID: the COMM column of PID in the cell (empty if not listed).
 cell_comm() {
 	_cc=$(cell_tasks "$1") || return 1
-	echo "$_cc" | awk -v p="$2" '$1 == p { sub(/^ *[0-9]+ +[0-9]+ +[0-9]+ +/, ""); print }'
+	echo "$_cc" | awk -v p="$2" '$1 == p {
+		sub(/^ *[0-9]+ +[0-9]+ +[0-9]+ +/, ""); sub(/ +[0-9]+ +[0-9]+ *$/, ""); print }'
+}
+
+# cell_score CELL PID: the SCORE column of PID (its average anomaly now, 0..1000).
+# cell_max_score CELL PID: the MAX column (the highest since the cell was armed).
+cell_score() {
+	_cs=$(cell_tasks "$1") || return 1
+	echo "$_cs" | awk -v p="$2" '$1 == p { print $(NF-1) }'
+}
+cell_max_score() {
+	_cs=$(cell_tasks "$1") || return 1
+	echo "$_cs" | awk -v p="$2" '$1 == p { print $NF }'
 }
 
 # cell_has_pid CELL PID: true if PID is listed under the cell.
@@ -81,12 +94,14 @@ cell_has_pid() {
 	cell_pids "$1" 2>/dev/null | grep -qx "$2"
 }
 
-# cell_counter CELL NAME: a counter of the cell's "tasks N, joined N, ..." line; NAME is
-# one of tasks, joined, left, execs, over-limit, syscalls.
+# cell_counter CELL NAME: a value of the cell's "NAME VALUE, NAME VALUE, ..." lines; NAME is
+# one of tasks, joined, left, execs, over-limit, syscalls, state (e.g. "armed+tracing" or
+# "idle"), k, window, threshold, learn-prefixes, learn-kgrams, learned, learn-dropped,
+# profile-kgrams, alerts, trace-lost.
 cell_counter() {
 	_cnt=$(cell_section "$1") || return 1
 	_cnt=$(echo "$_cnt" | awk -v n="$2" '
-		$1 == "tasks" {
+		$1 !~ /^[0-9]+$/ && $1 != "PID" {
 			line = $0
 			sub(/^ +/, "", line)
 			k = split(line, parts, ", ")
@@ -100,6 +115,14 @@ cell_counter() {
 		return 1
 	}
 	echo "$_cnt"
+}
+
+# cell_state_has CELL WORD: true if the cell's state has WORD (learning, armed, tracing).
+cell_state_has() {
+	case "+$(cell_counter "$1" state)+" in
+	*"+$2+"*) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # tasks_watched: the "tasks watched: N" number of kisctl status.

@@ -139,6 +139,53 @@ BOOST_AUTO_TEST_CASE(every_key) {
     BOOST_TEST(c.line == 4);
 }
 
+BOOST_AUTO_TEST_CASE(sequence_defaults) {
+    FileConfig f = read_cell_file((config_dir() / "good/minimal.toml").string());
+    BOOST_TEST_REQUIRE(f.cells.size() == 1u);
+    const SequenceConfig &s = f.cells[0].sequence;
+    BOOST_TEST(s.k == 6u);
+    BOOST_TEST(s.window == 20u);
+    BOOST_TEST(s.threshold == 300u);
+    BOOST_TEST(s.learn_prefixes == static_cast<uint32_t>(KIS_LEARN_PREFIXES_DEFAULT));
+    BOOST_TEST(s.learn_kgrams == static_cast<uint32_t>(KIS_LEARN_KGRAMS_DEFAULT));
+}
+
+BOOST_AUTO_TEST_CASE(sequence_every_key) {
+    FileConfig f = read_cell_file((config_dir() / "good/sequence.toml").string());
+    BOOST_TEST_REQUIRE(f.cells.size() == 3u, dump(f.errors));
+    const SequenceConfig &hi = f.cells[0].sequence;
+    BOOST_TEST(hi.k == 16u);
+    BOOST_TEST(hi.window == 128u);
+    BOOST_TEST(hi.threshold == 1000u);
+    BOOST_TEST(hi.learn_prefixes == 4194304u);
+    BOOST_TEST(hi.learn_kgrams == 4194304u);
+    const SequenceConfig &lo = f.cells[1].sequence; // an inline table
+    BOOST_TEST(lo.k == 2u);
+    BOOST_TEST(lo.window == 1u);
+    BOOST_TEST(lo.threshold == 0u);
+    BOOST_TEST(lo.learn_prefixes == 1u);
+    BOOST_TEST(lo.learn_kgrams == 1u);
+    BOOST_TEST(f.cells[2].sequence.k == 6u);
+    BOOST_TEST(f.cells[2].sequence.threshold == 300u);
+}
+
+BOOST_AUTO_TEST_CASE(sequence_partial_table_keeps_other_defaults) {
+    FileConfig f = parse("[[cell]]\nname = \"a\"\nprogram = \"a\"\n[cell.sequence]\n"
+                         "threshold = 450\n");
+    BOOST_TEST_REQUIRE(f.cells.size() == 1u, dump(f.errors));
+    BOOST_TEST(f.cells[0].sequence.threshold == 450u);
+    BOOST_TEST(f.cells[0].sequence.window == 20u);
+    BOOST_TEST(f.cells[0].sequence.k == 6u);
+    // An error in the table drops the cell, like any other error.
+    FileConfig bad = parse("[[cell]]\nname = \"a\"\nprogram = \"a\"\n[cell.sequence]\n"
+                           "k = 17\n");
+    BOOST_TEST(bad.cells.empty());
+    BOOST_TEST_REQUIRE(bad.errors.size() == 1u);
+    BOOST_TEST(bad.errors[0].str() ==
+               "t.toml:5: k 17 in [cell.sequence] of cell \"a\" is out of range; use 2..16 (the "
+               "length of the call sequences learned)");
+}
+
 BOOST_AUTO_TEST_CASE(several_cells_in_file_order) {
     FileConfig f = read_cell_file((config_dir() / "good/several.toml").string());
     BOOST_TEST_REQUIRE(f.cells.size() == 3u);

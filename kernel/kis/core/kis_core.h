@@ -24,9 +24,6 @@ typedef __UINT32_TYPE__ u32;
 typedef __UINT64_TYPE__ u64;
 typedef __INT32_TYPE__ s32;
 typedef __INT64_TYPE__ s64;
-#ifndef fallthrough
-#define fallthrough __attribute__((__fallthrough__))
-#endif
 #endif
 
 #endif /* KIS_CORE_H */

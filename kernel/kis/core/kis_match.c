@@ -128,12 +128,10 @@ bool kis_glob_match(const char *pat, const char *str)
 			next = pat + 1;
 			break;
 		case '\\':
-			if (pat[1]) {
-				hit = pat[1] == *str;
-				next = pat + 2;
-				break;
-			}
-			fallthrough;
+			/* A trailing backslash stands for itself. */
+			hit = (pat[1] ? pat[1] : '\\') == *str;
+			next = pat[1] ? pat + 2 : pat + 1;
+			break;
 		default:
 			hit = *pat && *pat == *str;
 			next = pat + 1;

@@ -88,8 +88,9 @@ struct kis_trace_record {
  * @KIS_CMD_PROFILE_GET: dump of a cell's profile in the exchange format:
  *	KIS_ATTR_CELL_NAME, KIS_ATTR_PROFILE_SOURCE say which; each reply has
  *	KIS_ATTR_PROFILE_SIZE and one KIS_ATTR_PROFILE_CHUNK. Admin.
- * @KIS_CMD_PROFILE_LOAD: KIS_ATTR_CELL_NAME and KIS_ATTR_PROFILE (chunks in
- *	order) arm the cell with the profile: its tasks are monitored. Admin.
+ * @KIS_CMD_PROFILE_LOAD: KIS_ATTR_CELL_NAME and the profile as top-level
+ *	KIS_ATTR_PROFILE_CHUNK attributes, concatenated in order (a nest could
+ *	not exceed 64 KiB), arm the cell: its tasks are monitored. Admin.
  * @KIS_CMD_PROFILE_UNLOAD: disarm the cell named by KIS_ATTR_CELL_NAME.
  *	Admin.
  * @KIS_CMD_TRACE_START: the cell's tasks' system calls are sent to the
@@ -135,7 +136,6 @@ enum kis_attr {
 	KIS_ATTR_PROFILE_SOURCE,	/* u8: enum kis_profile_source */
 	KIS_ATTR_PROFILE_SIZE,		/* u32: bytes of the whole profile */
 	KIS_ATTR_PROFILE_CHUNK,		/* binary: part of the profile */
-	KIS_ATTR_PROFILE,		/* nest of KIS_ATTR_PROFILE_CHUNK */
 	KIS_ATTR_EVENT,			/* nest: enum kis_event_attr */
 	KIS_ATTR_TRACE_SEQ,		/* u64: number of the first record */
 	KIS_ATTR_TRACE_LOST,		/* u64: records lost so far */

@@ -1,0 +1,331 @@
+// kisctl learn start|stop|status|save: a cell learns its sequence profile in the kernel,
+// from the live system calls of its tasks.
+#include <cerrno>
+#include <filesystem>
+#include <iostream>
+
+#include "command.hpp"
+#include "options.hpp"
+#include "profile_file.hpp"
+#include "session.hpp"
+
+namespace kis {
+
+namespace {
+
+const char kStartHelp[] =
+    "usage: kisctl learn start CELL\n"
+    "\n"
+    "The cell starts learning from scratch: from the next system call of each of its tasks,\n"
+    "the module counts which call follows each run of k-1 calls (k, and the room of the\n"
+    "learning model, come from the cell's [cell.sequence]). A task learns from its own calls,\n"
+    "as `kisctl profile learn` learns from one trace per PID. What an earlier run learned is\n"
+    "discarded. Needs CAP_NET_ADMIN (run as root).\n"
+    "\n"
+    "Exit status: 0 started, 1 failure (e.g. learning already), 2 usage error.\n";
+
+const char kStopHelp[] =
+    "usage: kisctl learn stop CELL\n"
+    "\n"
+    "The cell stops learning; what it learned is kept in the module until the next `learn\n"
+    "start` or until the cell is unloaded: save it with `kisctl learn save`. Needs\n"
+    "CAP_NET_ADMIN (run as root).\n"
+    "\n"
+    "Exit status: 0 stopped, 1 failure, 2 usage error.\n";
+
+const char kStatusHelp[] =
+    "usage: kisctl learn status [CELL...]\n"
+    "\n"
+    "Shows, for the named cells or all loaded cells, whether they are learning, the calls\n"
+    "learned by the current (or last) run, the k-grams dropped because the learning model\n"
+    "was full, and the model's room. Needs no privileges.\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (e.g. no such cell), 2 usage error.\n";
+
+const char kSaveHelp[] =
+    "usage: kisctl learn save CELL -o DB [--force]\n"
+    "\n"
+    "Fetches what the cell learned (after `kisctl learn stop`) and writes it as a profile\n"
+    "file. The file is canonical: learning in the kernel and `kisctl profile learn` on a trace\n"
+    "of the same activity (one trace per task, from the same start) give the same bytes.\n"
+    "Warns when k-grams were dropped because the learning model was full. Needs\n"
+    "CAP_NET_ADMIN (run as root).\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DB   the profile file to write (required)\n"
+    "  -f, --force       overwrite an existing file\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 0 saved, 1 failure, 2 usage error.\n";
+
+// "learn start" etc.: what usage errors and messages name.
+std::string usage_name(const std::string &action) { return "learn " + action; }
+
+// The one CELL operand of start/stop.
+std::optional<std::string> one_cell(const std::string &action, const Options &o) {
+    if (o.operands.empty()) {
+        usage_error(usage_name(action), "no cell name given");
+        return std::nullopt;
+    }
+    if (o.operands.size() > 1) {
+        usage_error(usage_name(action), "unexpected argument \"" + o.operands[1] + "\"");
+        return std::nullopt;
+    }
+    return o.operands[0];
+}
+
+int run_start_stop(const Args &args, bool start) {
+    const std::string action = start ? "start" : "stop";
+    auto o = parse_options(usage_name(action), args, {}, 1);
+    if (!o)
+        return kExitUsage;
+    if (o->help) {
+        std::cout << (start ? kStartHelp : kStopHelp);
+        return kExitOk;
+    }
+    auto cell = one_cell(action, *o);
+    if (!cell)
+        return kExitUsage;
+    if (!check_cell_operand(usage_name(action), *cell))
+        return kExitFailure;
+    auto module = connect_or_report();
+    if (!module)
+        return kExitFailure;
+    Result<void> r = start ? module->learn_start(*cell) : module->learn_stop(*cell);
+    if (!r) {
+        if (start && r.error().kernel_errno == EBUSY) {
+            print_error("learn start: cell \"" + *cell +
+                        "\" is learning already; stop it first: kisctl learn stop " + *cell);
+            return kExitFailure;
+        }
+        report_refusal(usage_name(action), *cell, r.error());
+        return kExitFailure;
+    }
+    auto info = module->cell(*cell);
+    if (start) {
+        std::cout << "cell " << *cell << ": learning";
+        if (info)
+            std::cout << " (k " << info->seq_k << ", room for "
+                      << counted(info->learn_prefixes, "prefix", "prefixes") << " and "
+                      << counted(info->learn_kgrams, "k-gram", "k-grams") << ")";
+        std::cout << "\n";
+        return kExitOk;
+    }
+    std::cout << "cell " << *cell << ": learning stopped";
+    if (info) {
+        std::cout << " after " << counted(info->learned, "call", "calls");
+        if (info->learn_dropped)
+            std::cout << "; " << counted(info->learn_dropped, "k-gram", "k-grams")
+                      << " dropped: the learning model was full";
+    }
+    std::cout << "\nsave it: kisctl learn save " << *cell << " -o FILE\n";
+    return kExitOk;
+}
+
+std::string status_line(const CellInfo &c) {
+    std::string s = "cell " + c.name + ": ";
+    if (c.learning())
+        s += "learning, " + counted(c.learned, "call", "calls") + " learned";
+    else if (c.learned)
+        s += "stopped, " + counted(c.learned, "call", "calls") + " learned";
+    else
+        s += "not learning";
+    if (c.learning() || c.learned)
+        s += ", " + counted(c.learn_dropped, "k-gram", "k-grams") + " dropped";
+    s += "; k " + std::to_string(c.seq_k) + ", room " +
+         counted(c.learn_prefixes, "prefix", "prefixes") + ", " +
+         counted(c.learn_kgrams, "k-gram", "k-grams");
+    if (c.learn_dropped)
+        s += "\n  the learning model is full: raise learn_prefixes and learn_kgrams in the "
+             "cell's [cell.sequence] and learn again";
+    return s + "\n";
+}
+
+int run_status(const Args &args) {
+    auto o = parse_options("learn status", args, {}, 1);
+    if (!o)
+        return kExitUsage;
+    if (o->help) {
+        std::cout << kStatusHelp;
+        return kExitOk;
+    }
+    auto session = Module::connect_checked();
+    if (!session) {
+        print_error(session.error().message);
+        return kExitFailure;
+    }
+    auto cells = session->first.cells();
+    if (!cells) {
+        print_error("learn status: cannot list the cells: " + cells.error().message);
+        return kExitFailure;
+    }
+    if (o->operands.empty()) {
+        if (cells->empty())
+            std::cout << "no cells loaded\n";
+        for (const CellInfo &c : *cells)
+            std::cout << status_line(c);
+        return kExitOk;
+    }
+    int status = kExitOk;
+    for (const std::string &name : o->operands) {
+        const CellInfo *found = nullptr;
+        for (const CellInfo &c : *cells)
+            if (c.name == name)
+                found = &c;
+        if (!found) {
+            std::cout << std::flush;
+            print_error("learn status: no cell named \"" + name +
+                        "\" is loaded (kisctl status lists the loaded cells)");
+            status = kExitFailure;
+            continue;
+        }
+        std::cout << status_line(*found);
+    }
+    return status;
+}
+
+int run_save(const Args &args) {
+    auto o = parse_options("learn save", args,
+                           {{"--output", "-o", OptionSpec::value}, {"--force", "-f"}}, 1);
+    if (!o)
+        return kExitUsage;
+    if (o->help) {
+        std::cout << kSaveHelp;
+        return kExitOk;
+    }
+    auto cell = one_cell("save", *o);
+    if (!cell)
+        return kExitUsage;
+    const std::string *out = o->value("--output");
+    if (!out)
+        return usage_error("learn save", "no output file: give -o FILE");
+    bool force = o->has("--force");
+    std::error_code ec;
+    if (!force && std::filesystem::exists(*out, ec)) {
+        print_error("learn save: " + *out +
+                    " already exists; choose another name or use --force "
+                    "to overwrite it");
+        return kExitFailure;
+    }
+    if (!check_cell_operand("learn save", *cell))
+        return kExitFailure;
+    auto module = connect_or_report();
+    if (!module)
+        return kExitFailure;
+    auto info = module->cell(*cell);
+    if (!info) {
+        report_refusal("learn save", *cell, info.error());
+        return kExitFailure;
+    }
+    if (info->learning()) {
+        print_error("learn save: cell \"" + *cell +
+                    "\" is still learning; stop it first: kisctl learn stop " + *cell);
+        return kExitFailure;
+    }
+    auto blob = module->profile_get(*cell, KIS_PROFILE_LEARNED);
+    if (!blob) {
+        int err = blob.error().kernel_errno;
+        if (err == ENODATA) {
+            print_error("learn save: cell \"" + *cell +
+                        "\" has learned nothing yet; run kisctl "
+                        "learn start " +
+                        *cell + ", let it work, then kisctl learn stop " + *cell);
+            return kExitFailure;
+        }
+        if (err == EBUSY) {
+            print_error("learn save: cell \"" + *cell +
+                        "\" is still learning; stop it first: kisctl learn stop " + *cell);
+            return kExitFailure;
+        }
+        report_refusal("learn save", *cell, blob.error());
+        return kExitFailure;
+    }
+    Result<Profile> profile =
+        Profile::from_blob(*blob, "the profile learned by cell \"" + *cell + "\"");
+    if (!profile) {
+        print_error("learn save: " + profile.error().message);
+        return kExitFailure;
+    }
+    if (profile->kgrams() == 0) {
+        print_error("learn save: cell \"" + *cell + "\" learned no k-gram (no task made " +
+                    std::to_string(profile->k()) + " calls while it learned); " + *out +
+                    " was not written");
+        return kExitFailure;
+    }
+    if (Result<void> r = profile->write(*out, force); !r) {
+        print_error("learn save: " + r.error().message);
+        return kExitFailure;
+    }
+    std::cout << "saved the profile of cell " << *cell << " to " << *out << " (k=" << profile->k()
+              << "): " << counted(profile->prefixes(), "prefix", "prefixes") << ", "
+              << counted(profile->kgrams(), "distinct k-gram", "distinct k-grams") << ", "
+              << counted(profile->total(), "k-gram", "k-grams") << " counted\n";
+    // The counter is read before the profile: learning had stopped, so it is final.
+    if (info->learn_dropped) {
+        std::cout << std::flush;
+        print_error("warning: " + counted(info->learn_dropped, "k-gram was", "k-grams were") +
+                    " not learned because the learning model was full; the profile is "
+                    "incomplete: raise learn_prefixes and learn_kgrams in the cell's "
+                    "[cell.sequence] and learn again");
+    }
+    return kExitOk;
+}
+
+struct Action {
+    std::string_view name;
+    int (*run)(const Args &args);
+};
+
+int run_start(const Args &args) { return run_start_stop(args, true); }
+int run_stop(const Args &args) { return run_start_stop(args, false); }
+
+constexpr Action kActions[] = {
+    {"start", run_start},
+    {"stop", run_stop},
+    {"status", run_status},
+    {"save", run_save},
+};
+
+int run_learn(const Args &args) {
+    if (args.empty())
+        return usage_error(kLearnCommand, "no action given: start, stop, status or save");
+    const std::string &action = args[0];
+    if (action == "-h" || action == "--help") {
+        print_help(kLearnCommand);
+        return kExitOk;
+    }
+    for (const Action &a : kActions)
+        if (a.name == action)
+            return a.run(args);
+    return usage_error(kLearnCommand,
+                       "unknown action \"" + action + "\": start, stop, status or save");
+}
+
+} // namespace
+
+const Command kLearnCommand = {
+    "learn",
+    "learn a cell's sequence profile in the kernel, and save it",
+    "usage: kisctl learn start CELL\n"
+    "       kisctl learn stop CELL\n"
+    "       kisctl learn status [CELL...]\n"
+    "       kisctl learn save CELL -o DB [--force]\n"
+    "\n"
+    "A cell learns which system call follows each run of k-1 calls of its tasks, live, in\n"
+    "the module (Documentation/sequence-model.md):\n"
+    "  start    start learning from scratch\n"
+    "  stop     stop learning; what was learned is kept in the module\n"
+    "  status   calls learned, k-grams dropped for lack of room, the model's room\n"
+    "  save     write what was learned to a profile file (as `kisctl profile learn` does)\n"
+    "Then arm the cell with it: kisctl profile load CELL DB.\n"
+    "Run `kisctl learn ACTION --help` for the options of an action.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "start, stop and save need CAP_NET_ADMIN (run as root).\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n",
+    run_learn,
+};
+
+} // namespace kis
