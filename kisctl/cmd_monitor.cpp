@@ -28,7 +28,6 @@ namespace {
 constexpr std::uint64_t kIntervalDefaultMs = 500;
 constexpr std::uint64_t kIntervalMinMs = 50;
 constexpr std::uint64_t kIntervalMaxMs = 3600000;
-constexpr std::uint64_t kMaxDurationMs = 366ull * 24 * 3600 * 1000;
 // --exec-on-alert programs running at once; alerts beyond are not run (and say so).
 constexpr std::size_t kMaxChildren = 16;
 
@@ -291,15 +290,10 @@ int run_monitor(const Args &args) {
     auto count = number_option("monitor", *o, "--count", 0, 1, UINT64_MAX);
     if (!count)
         return kExitUsage;
-    std::uint64_t duration_ms = 0;
-    if (const std::string *d = o->value("--duration")) {
-        auto ms = parse_seconds_ms(*d, kMaxDurationMs);
-        if (!ms)
-            return usage_error(kMonitorCommand, "--duration must be a number of seconds such as "
-                                                "10 or 0.5, not \"" +
-                                                    *d + "\"");
-        duration_ms = *ms;
-    }
+    auto duration = duration_option("monitor", *o);
+    if (!duration)
+        return kExitUsage;
+    std::uint64_t duration_ms = *duration;
     std::optional<std::string> cell;
     if (const std::string *c = o->value("--cell")) {
         cell = *c;

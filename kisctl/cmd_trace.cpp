@@ -25,7 +25,6 @@ namespace {
 // passes net.core.rmem_max); others get what rmem_max allows.
 constexpr std::size_t kTraceRcvbuf = 32u << 20;
 // Longest --duration: a year.
-constexpr std::uint64_t kMaxDurationMs = 366ull * 24 * 3600 * 1000;
 
 // Undoes what the trace set up, in reverse order, whatever happens in between.
 struct Cleanup {
@@ -82,15 +81,10 @@ int run_trace(const Args &args) {
     auto count = number_option("trace", *o, "--count", 0, 1, UINT64_MAX);
     if (!count)
         return kExitUsage;
-    std::uint64_t duration_ms = 0;
-    if (const std::string *d = o->value("--duration")) {
-        auto ms = parse_seconds_ms(*d, kMaxDurationMs);
-        if (!ms)
-            return usage_error(kTraceCommand, "--duration must be a number of seconds such as "
-                                              "10 or 0.5, not \"" +
-                                                  *d + "\"");
-        duration_ms = *ms;
-    }
+    auto duration = duration_option("trace", *o);
+    if (!duration)
+        return kExitUsage;
+    std::uint64_t duration_ms = *duration;
 
     CellConfig temp;
     std::string cell;

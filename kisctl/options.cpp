@@ -107,6 +107,18 @@ std::optional<std::uint64_t> number_option(std::string_view usage, const Options
     return n;
 }
 
+std::optional<std::uint64_t> duration_option(std::string_view usage, const Options &o) {
+    constexpr std::uint64_t kMaxDurationMs = 366ull * 24 * 3600 * 1000;
+    const std::string *d = o.value("--duration");
+    if (!d)
+        return 0;
+    auto ms = parse_seconds_ms(*d, kMaxDurationMs);
+    if (!ms)
+        usage_error(usage,
+                    "--duration must be a number of seconds such as 10 or 0.5, not \"" + *d + "\"");
+    return ms;
+}
+
 std::optional<std::uint64_t> parse_seconds_ms(std::string_view text, std::uint64_t max_ms) {
     std::size_t dot = text.find('.');
     std::string_view whole = text.substr(0, dot);

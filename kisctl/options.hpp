@@ -61,4 +61,8 @@ std::optional<std::uint64_t> number_option(std::string_view usage, const Options
 // (0, max_ms]; nothing if it is not one.
 std::optional<std::uint64_t> parse_seconds_ms(std::string_view text, std::uint64_t max_ms);
 
+// The value of a --duration SECONDS option in milliseconds (at most a year): 0 if the
+// option was not given; nothing after a usage error.
+std::optional<std::uint64_t> duration_option(std::string_view usage, const Options &o);
+
 } // namespace kis

@@ -1,7 +1,6 @@
 // kis_glob_match and kis_glob_check: the matching code the module runs, built into libkiscore.
 #include <boost/test/unit_test.hpp>
 
-#include <chrono>
 #include <string>
 
 #include "kis_match.h"
@@ -148,16 +147,16 @@ BOOST_AUTO_TEST_CASE(malformed_bracket_is_literal) {
     });
 }
 
-BOOST_AUTO_TEST_CASE(pathological_patterns_finish_fast) {
+// Backtracking glob matchers take exponential time on these; the iterative one answers at
+// once (a regression shows as this test hanging until the runner's timeout, not as a
+// timing assertion).
+BOOST_AUTO_TEST_CASE(pathological_patterns) {
     const std::string long_a(200000, 'a');
-    auto start = std::chrono::steady_clock::now();
     BOOST_TEST(!kis_glob_match("*a*a*a*a*b", long_a.c_str()));
     BOOST_TEST(kis_glob_match("*a*a*a*a*a", long_a.c_str()));
     BOOST_TEST(!kis_glob_match("*?*?*?*?*?*?*b", long_a.c_str()));
     BOOST_TEST(!kis_glob_match("a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c", long_a.c_str()));
     BOOST_TEST(!kis_glob_match("*[!a]*", long_a.c_str()));
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() < 1000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
