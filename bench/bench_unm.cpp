@@ -15,8 +15,8 @@
 //          the same smoothing.
 // --sweep adds, averaged over the well-sampled programs, the figures for other integer
 // settings: the log span (KIS_SEQ_LOG_SPAN: a probability of 2^-span scores 1000), the
-// window, the warm-up rule of the average (the mean of the scores so far, as the core does,
-// or their sum over the whole window); and each program's rates at other thresholds.
+// window, the warm-up rule of the average (the sum over the whole window, as the core does,
+// or the mean of the scores so far); and each program's rates at other thresholds.
 // Figures are printed, never checked.
 #include <algorithm>
 #include <cstdint>
@@ -83,7 +83,7 @@ std::vector<std::int32_t> surprises(const kis_seq_model &m, const Calls &t) {
 struct Setting {
     std::uint32_t span = KIS_SEQ_LOG_SPAN; // 0: stide
     std::uint32_t window = KIS_SEQ_WINDOW_DEFAULT;
-    bool full_window = false; // average over the whole window from the start (sum / W)
+    bool so_far = false; // the mean of the scores so far instead of the core's sum / W
 };
 
 std::uint32_t call_score(std::int32_t bits, std::uint32_t span) {
@@ -101,11 +101,11 @@ std::uint32_t max_smoothed(const std::vector<std::int32_t> &bits, const Setting 
     for (std::size_t i = 0; i < bits.size(); i++) {
         std::uint32_t x = call_score(bits[i], s.span);
         std::uint32_t avg;
-        if (s.full_window) {
+        if (s.so_far) {
             sum += x;
             if (i >= s.window)
                 sum -= call_score(bits[i - s.window], s.span);
-            avg = sum / s.window;
+            avg = sum / static_cast<std::uint32_t>(std::min<std::size_t>(i + 1, s.window));
         } else {
             avg = kis_seq_smooth(&w, x, s.window);
         }
@@ -331,17 +331,17 @@ int main(int argc, char **argv) {
                 "det@0", "det@5", "det@T", "FA@T");
     for (std::uint32_t span : {0u, 8u, 12u, 16u, 24u, 32u})
         for (std::uint32_t window : {6u, 10u, 20u, 32u, 64u})
-            for (bool full : {false, true}) {
-                if (full && window != KIS_SEQ_WINDOW_DEFAULT)
+            for (bool so_far : {false, true}) {
+                if (so_far && window != KIS_SEQ_WINDOW_DEFAULT)
                     continue;
-                Setting s{span, window, full};
+                Setting s{span, window, so_far};
                 Rates m;
                 mean_of(true, &s, KIS_SEQ_THRESHOLD_DEFAULT, &m, nullptr);
                 std::string label = span ? "span " + std::to_string(span) : "stide";
-                std::printf("  %-8s %6u %-8s |", label.c_str(), window, full ? "sum/W" : "mean");
+                std::printf("  %-8s %6u %-8s |", label.c_str(), window, so_far ? "so far" : "sum/W");
                 print_rates(m);
                 std::printf("%s\n",
-                            span == KIS_SEQ_LOG_SPAN && window == KIS_SEQ_WINDOW_DEFAULT && !full
+                            span == KIS_SEQ_LOG_SPAN && window == KIS_SEQ_WINDOW_DEFAULT && !so_far
                                 ? "   <- defaults"
                                 : "");
             }

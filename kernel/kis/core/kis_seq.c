@@ -366,7 +366,9 @@ u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
  * @window: number of scores averaged, 1..KIS_SEQ_WINDOW_MAX; a change
  *	restarts the average
  *
- * Return: the mean of the last @window scores (of all, while fewer).
+ * Return: the sum of the last @window scores divided by @window: while a
+ * task has made fewer calls, the missing ones count as normal (0), so that
+ * the first calls of a task weigh no more than later ones.
  */
 u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window)
 {
@@ -388,7 +390,7 @@ u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window)
 	w->sum += score;
 	if (++w->pos == w->size)
 		w->pos = 0;
-	return w->sum / w->len;
+	return w->sum / w->size;
 }
 
 static void put16(u8 *p, u32 v)
