@@ -191,6 +191,7 @@ static int seq_add(struct kis_seq_model *m, const u16 *calls, u32 call,
 	x->call = call;
 	x->score = KIS_SEQ_SCORE_ONE;
 	x->count = 0;
+	x->succ = 0;
 	x->link = p->head;
 	p->head = m->nnext++;
 	p->nnext++;
@@ -313,14 +314,24 @@ static u16 seq_anomaly(u32 count, u32 total)
  */
 void kis_seq_finish(struct kis_seq_model *m)
 {
+	u16 next[KIS_SEQ_K_MAX - 1];
+	u32 n = m->k - 1;
 	u32 i, j;
 
 	for (i = 0; i < m->nprefix; i++) {
 		const struct kis_seq_prefix *p = &m->prefixes[i];
 
-		for (j = p->head; j != KIS_SEQ_NONE; j = m->nexts[j].link)
-			m->nexts[j].score = seq_anomaly(m->nexts[j].count,
-							p->total);
+		/* The prefix a k-gram leads to: its last k-1 calls. */
+		if (n > 1)
+			memcpy(next, &m->calls[(size_t)i * n + 1],
+			       (n - 1) * sizeof(u16));
+		for (j = p->head; j != KIS_SEQ_NONE; j = m->nexts[j].link) {
+			struct kis_seq_next *x = &m->nexts[j];
+
+			x->score = seq_anomaly(x->count, p->total);
+			next[n - 1] = x->call;
+			x->succ = m->table[seq_slot(m, next, seq_hash(next, n))];
+		}
 	}
 }
 
@@ -339,23 +350,29 @@ u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
 	u32 n = m->k - 1;
 	u32 score = KIS_SEQ_SCORE_ONE;
 	const struct kis_seq_prefix *p;
-	u32 i;
+	u32 i, succ = 0;
 
 	if (r->n < n) {
 		seq_push(r, n, call > 0xffff ? 0xffff : call);
+		r->prefix = 0;
 		return KIS_SEQ_NO_SCORE;
 	}
 	if (call <= 0xffff) {
-		p = kis_seq_find(m, r->calls);
+		/* A state used with another model must not index past it. */
+		p = r->prefix && r->prefix <= m->nprefix ?
+			&m->prefixes[r->prefix - 1] : kis_seq_find(m, r->calls);
 		for (i = p ? p->head : KIS_SEQ_NONE; i != KIS_SEQ_NONE;
 		     i = m->nexts[i].link) {
 			if (m->nexts[i].call == call) {
 				score = m->nexts[i].score;
+				succ = m->nexts[i].succ;
 				break;
 			}
 		}
 	}
 	seq_push(r, n, call > 0xffff ? 0xffff : call);
+	/* Unknown successor: the next call looks the prefix up. */
+	r->prefix = succ;
 	return score;
 }
 

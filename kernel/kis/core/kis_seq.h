@@ -48,12 +48,16 @@ struct kis_seq_prefix {
  * @score: anomaly of this call after its prefix, set by kis_seq_finish()
  * @count: how often it followed the prefix
  * @link: index of the prefix's next entry, or KIS_SEQ_NONE
+ * @succ: index + 1 of the prefix this k-gram ends in (its last k-1 calls),
+ *	0 if there is none; set by kis_seq_finish() so that scoring follows an
+ *	index instead of hashing the last k-1 calls again
  */
 struct kis_seq_next {
 	u16 call;
 	u16 score;
 	u32 count;
 	u32 link;
+	u32 succ;
 };
 
 #define KIS_SEQ_NONE	0xffffffffu
@@ -90,10 +94,13 @@ struct kis_seq_model {
  * struct kis_seq_recent - the last calls of a task, oldest first
  * @calls: the calls
  * @n: how many are filled (at most k-1)
+ * @prefix: index + 1 of @calls' prefix in the model being scored, 0 if not
+ *	known (then it is looked up)
  */
 struct kis_seq_recent {
 	u16 calls[KIS_SEQ_K_MAX - 1];
 	u16 n;
+	u32 prefix;
 };
 
 /**
