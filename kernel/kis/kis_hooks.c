@@ -231,6 +231,23 @@ int kis_watch_start(void)
 	return 0;
 }
 
+/*
+ * Detaches the sys_enter probe, after giving every task its work flag back
+ * so that the tracepoint's own bookkeeping finds them as it left them.
+ * Returns whether it was attached; the caller waits for running probes.
+ */
+static bool kis_sys_enter_detach(void)
+{
+	if (!kis_syscalls_watched)
+		return false;
+	cancel_delayed_work_sync(&kis_precise_work);
+	kis_precise_leave();
+	tracepoint_probe_unregister(kis_tracepoints[0].tp,
+				    kis_tracepoints[0].probe, NULL);
+	kis_syscalls_watched = false;
+	return true;
+}
+
 /**
  * kis_watch_stop() - stop watching: called when the last cell is gone
  *
@@ -240,14 +257,8 @@ void kis_watch_stop(void)
 {
 	lockdep_assert_held(&kis_config_mutex);
 	static_branch_disable(&kis_watching);
-	if (kis_syscalls_watched) {
-		cancel_delayed_work_sync(&kis_precise_work);
-		kis_precise_leave();
-		tracepoint_probe_unregister(kis_tracepoints[0].tp,
-					    kis_tracepoints[0].probe, NULL);
-		kis_syscalls_watched = false;
+	if (kis_sys_enter_detach())
 		tracepoint_synchronize_unregister();
-	}
 }
 
 /**
@@ -257,13 +268,7 @@ void kis_hooks_exit(void)
 {
 	int i;
 
-	if (kis_syscalls_watched) {
-		cancel_delayed_work_sync(&kis_precise_work);
-		kis_precise_leave();
-		tracepoint_probe_unregister(kis_tracepoints[0].tp,
-					    kis_tracepoints[0].probe, NULL);
-	}
-	kis_syscalls_watched = false;
+	kis_sys_enter_detach();
 	for (i = ARRAY_SIZE(kis_tracepoints) - 1; i >= KIS_TP_ALWAYS; i--)
 		tracepoint_probe_unregister(kis_tracepoints[i].tp,
 					    kis_tracepoints[i].probe, NULL);
