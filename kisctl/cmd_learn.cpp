@@ -271,11 +271,6 @@ int run_save(const Args &args) {
     return kExitOk;
 }
 
-struct Action {
-    std::string_view name;
-    int (*run)(const Args &args);
-};
-
 int run_start(const Args &args) { return run_start_stop(args, true); }
 int run_stop(const Args &args) { return run_start_stop(args, false); }
 
@@ -286,20 +281,7 @@ constexpr Action kActions[] = {
     {"save", run_save},
 };
 
-int run_learn(const Args &args) {
-    if (args.empty())
-        return usage_error(kLearnCommand, "no action given: start, stop, status or save");
-    const std::string &action = args[0];
-    if (action == "-h" || action == "--help") {
-        print_help(kLearnCommand);
-        return kExitOk;
-    }
-    for (const Action &a : kActions)
-        if (a.name == action)
-            return a.run(args);
-    return usage_error(kLearnCommand,
-                       "unknown action \"" + action + "\": start, stop, status or save");
-}
+int run_learn(const Args &args) { return run_action(kLearnCommand, kActions, args); }
 
 } // namespace
 

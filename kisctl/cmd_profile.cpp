@@ -351,11 +351,6 @@ int run_score(const Args &args) {
 
 // ---- the command ---------------------------------------------------------------------------
 
-struct Action {
-    std::string_view name;
-    int (*run)(const Args &args);
-};
-
 // load and unload talk to the module: cmd_profile_arm.cpp.
 constexpr Action kActions[] = {
     {"learn", run_learn},           {"show", run_show},
@@ -363,20 +358,7 @@ constexpr Action kActions[] = {
     {"unload", run_profile_unload},
 };
 
-int run_profile(const Args &args) {
-    if (args.empty())
-        return usage_error(kProfileCommand, "no action given: learn, show, score, load or unload");
-    const std::string &action = args[0];
-    if (action == "-h" || action == "--help") {
-        print_help(kProfileCommand);
-        return kExitOk;
-    }
-    for (const Action &a : kActions)
-        if (a.name == action)
-            return a.run(args);
-    return usage_error(kProfileCommand,
-                       "unknown action \"" + action + "\": learn, show, score, load or unload");
-}
+int run_profile(const Args &args) { return run_action(kProfileCommand, kActions, args); }
 
 } // namespace
 

@@ -9,47 +9,11 @@
 #include <linux/kis.h>
 
 #include "command.hpp"
+#include "text.hpp"
 
 namespace kis {
 
 namespace {
-
-// Quotes a pattern for the plain format: backslash and double quote are escaped, control
-// bytes written as \xNN, so that a line stays one line with one quoted field.
-std::string quote(const std::string &s) {
-    std::string out = "\"";
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
-// A comm is chosen by the process (prctl, or the name of any file it executes): keep it on
-// one line.
-std::string printable(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
 
 // The tasks of one cell, sorted by tgid then pid.
 std::vector<const TaskInfo *> tasks_of(const StatusReport &report, const std::string &cell) {
@@ -119,9 +83,9 @@ std::string format_status(const StatusReport &report) {
         return out;
     }
     for (const CellInfo &c : report.cells) {
-        out += "cell " + c.name + ": program " + quote(c.program) + " args " + quote(c.args) +
-               " follow-exec " + (c.follow_exec ? "yes" : "no") + " max-tasks " +
-               std::to_string(c.max_tasks) + "\n";
+        out += "cell " + c.name + ": program " + kis::quoted(c.program) + " args " +
+               kis::quoted(c.args) + " follow-exec " + (c.follow_exec ? "yes" : "no") +
+               " max-tasks " + std::to_string(c.max_tasks) + "\n";
         std::snprintf(buf, sizeof buf,
                       "  tasks %" PRIu32 ", joined %" PRIu64 ", left %" PRIu64 ", execs %" PRIu64
                       ", over-limit %" PRIu64 ", syscalls %" PRIu64 "\n",

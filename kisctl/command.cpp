@@ -78,4 +78,24 @@ void print_error(const std::string &message) {
     std::cerr << "kisctl: " << message << "\n";
 }
 
+int run_action(const Command &cmd, std::span<const Action> actions, const Args &args) {
+    std::string list;
+    for (std::size_t i = 0; i < actions.size(); i++)
+        list += (i == 0                    ? ""
+                 : i + 1 == actions.size() ? " or "
+                                           : ", ") +
+                std::string(actions[i].name);
+    if (args.empty())
+        return usage_error(cmd, "no action given: " + list);
+    const std::string &action = args[0];
+    if (action == "-h" || action == "--help") {
+        print_help(cmd);
+        return kExitOk;
+    }
+    for (const Action &a : actions)
+        if (a.name == action)
+            return a.run(args);
+    return usage_error(cmd, "unknown action \"" + action + "\": " + list);
+}
+
 } // namespace kis

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,16 @@ std::optional<ParsedArgs> parse_args(const Command &cmd, const Args &args,
 
 // Prints cmd.help to stdout.
 void print_help(const Command &cmd);
+
+// One action of a command that has several ("kisctl learn start ...").
+struct Action {
+    std::string_view name;
+    int (*run)(const Args &args); // gets the arguments from the action's name on
+};
+
+// Runs the action args[0] names; -h/--help prints the command's help; no or an unknown
+// action is a usage error that lists the actions.
+int run_action(const Command &cmd, std::span<const Action> actions, const Args &args);
 
 // Prints "kisctl CMD: message" and a hint to stderr; returns kExitUsage.
 int usage_error(const Command &cmd, const std::string &message);

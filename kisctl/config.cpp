@@ -15,6 +15,7 @@
 
 #include "kis_match.h"
 #include "kis_seq.h"
+#include "text.hpp"
 
 namespace kis {
 
@@ -56,26 +57,6 @@ std::string_view type_phrase(toml::node_type type) {
     default:
         return "nothing";
     }
-}
-
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        unsigned char u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-    return out;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -10,12 +10,11 @@
 
 #include "config.hpp"
 #include "options.hpp"
+#include "text.hpp"
 
 namespace kis {
 
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 std::string calls_text(const std::vector<std::uint16_t> &calls, char sep) {
     std::string s;
@@ -52,22 +51,6 @@ std::vector<std::string_view> split_words(std::string_view line) {
     return words;
 }
 
-// Printable text of a comm for the terminal (the JSON keeps it as it is).
-std::string printable(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 // A comm in a gnuplot string: only characters that need no quoting anywhere.
 std::string plot_safe(const std::string &s) {
     std::string out;
@@ -88,9 +71,7 @@ std::string escape_word(std::string_view s) {
     for (char c : s) {
         auto u = static_cast<unsigned char>(c);
         if (u <= 0x20 || u >= 0x7f || c == '\\' || (c == '-' && s.size() == 1)) {
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 15];
+            append_hex_escape(out, u);
         } else {
             out += c;
         }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "text.hpp"
+
 namespace kis {
 
 namespace {
@@ -28,10 +30,7 @@ std::string excerpt(std::string_view line) {
         if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
             out += c;
         } else {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
+            append_hex_escape(out, u);
         }
     }
     if (line.size() > 60)

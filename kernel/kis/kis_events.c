@@ -69,12 +69,13 @@ static bool kis_events_closed;
  * @t: the task, current
  * @score: its smoothed anomaly
  * @threshold: the cell's threshold
- * @call: the call that crossed it (already the last of @t->mon)
  *
+ * The alert carries @t's last k-1 calls, ending with the one that crossed
+ * the threshold.
  * Called from the sys_enter probe.
  */
 void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
-		     u32 threshold, u32 call)
+		     u32 threshold)
 {
 	struct kis_alert_rec *rec;
 

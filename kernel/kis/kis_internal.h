@@ -207,7 +207,7 @@ int kis_events_init(void);
 void kis_events_close(void);
 void kis_events_exit(void);
 void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
-		     u32 threshold, u32 call);
+		     u32 threshold);
 void kis_trace_record(struct kis_cell *cell, struct kis_task *t, long id);
 void kis_trace_flush(void);
 u64 kis_events_lost(void);

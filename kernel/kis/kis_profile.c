@@ -157,7 +157,7 @@ static void kis_monitor_call(struct kis_cell *cell, struct kis_task *t,
 		return;
 	t->alerted = true;
 	atomic64_inc(&cell->alerts);
-	kis_event_alert(cell, t, score, threshold, call);
+	kis_event_alert(cell, t, score, threshold);
 }
 
 /**

@@ -69,6 +69,20 @@ RunResult run_kisctl(const std::vector<std::string> &args) {
     return r;
 }
 
+void check_usage_errors(const std::vector<std::vector<std::string>> &cases) {
+    for (const auto &args : cases) {
+        std::string label;
+        for (const auto &a : args)
+            label += a + " ";
+        BOOST_TEST_CONTEXT("kisctl " << label) {
+            RunResult r = run_kisctl(args);
+            BOOST_TEST(r.status == 2);
+            BOOST_TEST(!r.err.empty());
+            BOOST_TEST(r.out.empty());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE(cli)
 
 BOOST_AUTO_TEST_CASE(help_lists_every_command) {
@@ -105,17 +119,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
         {"status", "extra"},
         {"version", "extra"},
     };
-    for (const auto &args : cases) {
-        std::string label;
-        for (const auto &a : args)
-            label += a + " ";
-        BOOST_TEST_CONTEXT("kisctl " << label) {
-            RunResult r = run_kisctl(args);
-            BOOST_TEST(r.status == 2);
-            BOOST_TEST(!r.err.empty());
-            BOOST_TEST(r.out.empty());
-        }
-    }
+    check_usage_errors(cases);
     RunResult r = run_kisctl({"bogus"});
     BOOST_TEST(r.err.find("unknown command \"bogus\"") != std::string::npos);
 }

@@ -105,17 +105,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
         {"profile", "unload"},
         {"profile", "unload", "a", "b"},
     };
-    for (const auto &args : cases) {
-        std::string label;
-        for (const auto &a : args)
-            label += a + " ";
-        BOOST_TEST_CONTEXT("kisctl " << label) {
-            RunResult r = run_kisctl(args);
-            BOOST_TEST(r.status == 2);
-            BOOST_TEST(!r.err.empty());
-            BOOST_TEST(r.out.empty());
-        }
-    }
+    check_usage_errors(cases);
     BOOST_TEST(!std::filesystem::exists(dir.file("x.kis")));
     RunResult r = run_kisctl({"profile", "score", "--window", "0", db, t});
     BOOST_TEST(r.err == "kisctl profile score: --window must be a number from 1 to 128, not "

@@ -45,4 +45,8 @@ struct RunResult {
 // Runs the built kisctl with the given arguments, capturing both streams.
 RunResult run_kisctl(const std::vector<std::string> &args);
 
+// Checks that each argument list is a usage error: exit status 2, a message on stderr,
+// nothing on stdout.
+void check_usage_errors(const std::vector<std::vector<std::string>> &cases);
+
 } // namespace kis::test
