@@ -25,6 +25,8 @@ int run_check(const Args &args) {
         if (file.ok()) {
             std::cout << file.path << ": ok (" << file.cells.size()
                       << (file.cells.size() == 1 ? " cell)\n" : " cells)\n");
+            for (const CellConfig &cell : file.cells)
+                std::cout << stats_summary(cell);
             continue;
         }
         std::cout << std::flush;
@@ -56,8 +58,12 @@ const Command kCheckCommand = {
     "\n"
     "Parses and validates cell config files (TOML, one or more [[cell]] tables) exactly as\n"
     "`kisctl load` does, without talking to the module. Every error of every file is printed\n"
-    "as FILE:LINE: message; a good file prints FILE: ok (N cells). Cell names must be unique\n"
-    "across all the files given.\n"
+    "as FILE:LINE: message; a good file prints FILE: ok (N cells), and under it, for each\n"
+    "cell with a [cell.stats] table, the statistics settings that will be loaded:\n"
+    "  cell NAME: threshold2 T2, interval MSms, hold1 N, hold2 N, file-tree N\n"
+    "    files \"GLOB\", ...\n"
+    "    PARAM: mult1 X, mult2 Y, floor Z, expect E, tolerance P%   (the keys given)\n"
+    "Cell names must be unique across all the files given.\n"
     "\n"
     "options:\n"
     "  -h, --help    show this help\n"

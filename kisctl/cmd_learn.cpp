@@ -1,5 +1,6 @@
 // kisctl learn start|stop|status|save: a cell learns its sequence profile in the kernel,
 // from the live system calls of its tasks.
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "options.hpp"
 #include "profile_file.hpp"
 #include "session.hpp"
+#include "status.hpp"
 
 namespace kis {
 
@@ -19,8 +21,11 @@ const char kStartHelp[] =
     "The cell starts learning from scratch: from the next system call of each of its tasks,\n"
     "the module counts which call follows each run of k-1 calls (k, and the room of the\n"
     "learning model, come from the cell's [cell.sequence]). A task learns from its own calls,\n"
-    "as `kisctl profile learn` learns from one trace per PID. What an earlier run learned is\n"
-    "discarded. Needs CAP_NET_ADMIN (run as root).\n"
+    "as `kisctl profile learn` learns from one trace per PID. Alongside, every interval of\n"
+    "its [cell.stats] the cell's resource statistics are learned (mean and deviation per\n"
+    "parameter) and the files it opens make its file tree; with expected values in the\n"
+    "config (hard tolerization), samples far from them are not learned. What an earlier run\n"
+    "learned is discarded. Needs CAP_NET_ADMIN (run as root).\n"
     "\n"
     "Exit status: 0 started, 1 failure (e.g. learning already), 2 usage error.\n";
 
@@ -38,22 +43,28 @@ const char kStatusHelp[] =
     "\n"
     "Shows, for the named cells or all loaded cells, whether they are learning, the calls\n"
     "learned by the current (or last) run, the k-grams dropped because the learning model\n"
-    "was full, and the model's room. Needs no privileges.\n"
+    "was full, and the model's room. Then the statistics learned alongside: intervals\n"
+    "sampled, files learned and the file tree's room, suspected training samples not\n"
+    "learned, and for each parameter with samples its SAMPLES, MEAN and DEV (in the\n"
+    "parameter's unit). Needs no privileges.\n"
     "\n"
     "Exit status: 0 success, 1 failure (e.g. no such cell), 2 usage error.\n";
 
 const char kSaveHelp[] =
-    "usage: kisctl learn save CELL -o DB [--force]\n"
+    "usage: kisctl learn save CELL -o DB [--force] [--no-stats]\n"
     "\n"
     "Fetches what the cell learned (after `kisctl learn stop`) and writes it as a profile\n"
-    "file. The file is canonical: learning in the kernel and `kisctl profile learn` on a trace\n"
-    "of the same activity (one trace per task, from the same start) give the same bytes.\n"
+    "file: the sequence model and, when the cell learned them, its resource statistics and\n"
+    "file tree (a section of their own). The sequence model is canonical: learning in the\n"
+    "kernel and `kisctl profile learn` on a trace of the same activity (one trace per task,\n"
+    "from the same start) give the same bytes; with --no-stats so does the whole file.\n"
     "Warns when k-grams were dropped because the learning model was full. Needs\n"
     "CAP_NET_ADMIN (run as root).\n"
     "\n"
     "options:\n"
     "  -o, --output DB   the profile file to write (required)\n"
     "  -f, --force       overwrite an existing file\n"
+    "  --no-stats        leave the statistics out: the sequence model only\n"
     "  -h, --help        show this help\n"
     "\n"
     "Exit status: 0 saved, 1 failure, 2 usage error.\n";
@@ -109,6 +120,10 @@ int run_start_stop(const Args &args, bool start) {
                       << counted(info->learn_prefixes, "prefix", "prefixes") << " and "
                       << counted(info->learn_kgrams, "k-gram", "k-grams") << ")";
         std::cout << "\n";
+        if (info && info->stat_interval_ms)
+            std::cout << "  statistics: sampled every " << info->stat_interval_ms
+                      << " ms, room for "
+                      << counted(info->file_tree, "file", "files and directories") << "\n";
         return kExitOk;
     }
     std::cout << "cell " << *cell << ": learning stopped";
@@ -138,7 +153,7 @@ std::string status_line(const CellInfo &c) {
     if (c.learn_dropped)
         s += "\n  the learning model is full: raise learn_prefixes and learn_kgrams in the "
              "cell's [cell.sequence] and learn again";
-    return s + "\n";
+    return s + "\n" + format_learn_stats(c);
 }
 
 int run_status(const Args &args) {
@@ -185,8 +200,9 @@ int run_status(const Args &args) {
 }
 
 int run_save(const Args &args) {
-    auto o = parse_options("learn save", args,
-                           {{"--output", "-o", OptionSpec::value}, {"--force", "-f"}}, 1);
+    auto o = parse_options(
+        "learn save", args,
+        {{"--output", "-o", OptionSpec::value}, {"--force", "-f"}, {"--no-stats", ""}}, 1);
     if (!o)
         return kExitUsage;
     if (o->help) {
@@ -252,6 +268,27 @@ int run_save(const Args &args) {
                     " was not written");
         return kExitFailure;
     }
+    // The statistics, when the cell learned any. None: the module answers ENODATA (ENOENT in
+    // early drafts of the protocol, which also means "no such cell": checked again).
+    std::optional<StatsSummary> stats;
+    if (!o->has("--no-stats")) {
+        auto blob = module->stats_get(*cell, KIS_PROFILE_LEARNED);
+        if (blob) {
+            std::string what = "the statistics learned by cell \"" + *cell + "\"";
+            auto summary = summarize_stats(*blob, what);
+            Result<void> r = summary ? profile->set_stats(std::move(*blob), what)
+                                     : Result<void>(summary.error());
+            if (!r) {
+                print_error("learn save: " + r.error().message + "; " + *out + " was not written");
+                return kExitFailure;
+            }
+            stats = std::move(*summary);
+        } else if (int err = blob.error().kernel_errno;
+                   err != ENODATA && !(err == ENOENT && module->cell(*cell))) {
+            report_refusal("learn save", *cell, blob.error());
+            return kExitFailure;
+        }
+    }
     if (Result<void> r = profile->write(*out, force); !r) {
         print_error("learn save: " + r.error().message);
         return kExitFailure;
@@ -260,6 +297,18 @@ int run_save(const Args &args) {
               << "): " << counted(profile->prefixes(), "prefix", "prefixes") << ", "
               << counted(profile->kgrams(), "distinct k-gram", "distinct k-grams") << ", "
               << counted(profile->total(), "k-gram", "k-grams") << " counted\n";
+    if (stats) {
+        std::uint64_t sampled = 0, learned = 0;
+        for (const StatsSummary::Param &p : stats->params) {
+            sampled = std::max(sampled, p.samples);
+            learned += p.samples > 0;
+        }
+        std::cout << "statistics: " << learned << " of " << stats->params.size()
+                  << " parameters learned (up to " << counted(sampled, "sample", "samples")
+                  << "), file tree of " << counted(stats->tree_entries, "entry", "entries") << "\n";
+    } else if (!o->has("--no-stats")) {
+        std::cout << "statistics: none learned (the file holds the sequence model only)\n";
+    }
     // The counter is read before the profile: learning had stopped, so it is final.
     if (info->learn_dropped) {
         std::cout << std::flush;
@@ -291,13 +340,14 @@ const Command kLearnCommand = {
     "usage: kisctl learn start CELL\n"
     "       kisctl learn stop CELL\n"
     "       kisctl learn status [CELL...]\n"
-    "       kisctl learn save CELL -o DB [--force]\n"
+    "       kisctl learn save CELL -o DB [--force] [--no-stats]\n"
     "\n"
     "A cell learns which system call follows each run of k-1 calls of its tasks, live, in\n"
     "the module (Documentation/sequence-model.md):\n"
     "  start    start learning from scratch\n"
     "  stop     stop learning; what was learned is kept in the module\n"
-    "  status   calls learned, k-grams dropped for lack of room, the model's room\n"
+    "  status   calls learned, k-grams dropped for lack of room, the model's room, and the\n"
+    "           statistics learned alongside\n"
     "  save     write what was learned to a profile file (as `kisctl profile learn` does)\n"
     "Then arm the cell with it: kisctl profile load CELL DB.\n"
     "Run `kisctl learn ACTION --help` for the options of an action.\n"

@@ -1,9 +1,11 @@
-// kisctl monitor: alerts as they come, the normality (score) of the watched tasks at an
-// interval, a log for `kisctl plot`, and a program run for each alert.
+// kisctl monitor: alerts, danger signals and suspected training as they come, the normality
+// (score) of the watched tasks and the cells' parameters at an interval, a log for `kisctl
+// plot`, and a program run for each alert and each rising danger signal.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include <fcntl.h>
@@ -28,10 +30,10 @@ namespace {
 constexpr std::uint64_t kIntervalDefaultMs = 500;
 constexpr std::uint64_t kIntervalMinMs = 50;
 constexpr std::uint64_t kIntervalMaxMs = 3600000;
-// --exec-on-alert programs running at once; alerts beyond are not run (and say so).
+// --exec-on-alert programs running at once; events beyond are not run (and say so).
 constexpr std::size_t kMaxChildren = 16;
 
-// Runs the --exec-on-alert program with fork and execve: no shell ever sees the alert.
+// Runs the --exec-on-alert program with fork and execve: no shell ever sees the event.
 class AlertRunner {
   public:
     AlertRunner(std::string path, std::vector<std::string> argv, const StopSignals &signals,
@@ -39,15 +41,15 @@ class AlertRunner {
         : path_(std::move(path)), argv_(std::move(argv)), signals_(signals),
           stdout_to_stderr_(stdout_to_stderr) {}
 
-    void run(const Alert &a) {
+    // env: alert_environment or danger_environment; what: "alert #3", for messages.
+    void run(std::vector<std::string> env, const std::string &what) {
         if (running_.size() >= kMaxChildren) {
             skipped_++;
             print_error("monitor: warning: " + std::to_string(running_.size()) + " " + argv_[0] +
-                        " still running; not run for alert #" + std::to_string(a.seq));
+                        " still running; not run for " + what);
             return;
         }
         // Everything the child needs is built before fork.
-        std::vector<std::string> env = alert_environment(a, environ);
         std::vector<char *> envp, argv;
         for (std::string &e : env)
             envp.push_back(e.data());
@@ -156,10 +158,16 @@ struct Monitor {
     std::optional<AlertRunner> runner;
 
     AlertGaps gaps{0};
-    std::uint64_t limit = 0;  // --count, 0: none
-    std::uint64_t alerts = 0; // shown (of the cell)
-    std::uint64_t missed = 0; // known lost, all cells
+    DangerLevels levels;
+    std::uint64_t limit = 0;    // --count, 0: none
+    std::uint64_t alerts = 0;   // shown (of the cell)
+    std::uint64_t dangers = 0;  // danger events shown
+    std::uint64_t training = 0; // training events shown
+    std::uint64_t missed = 0;   // known lost, all cells
     std::set<std::string> unarmed_noted;
+    // Per cell, the module's count of sampled intervals when its parameters were last
+    // logged: each sample is logged once, however often the monitor polls.
+    std::map<std::string, std::uint64_t> params_logged;
     std::optional<Error> failure;
 
     void emit(const std::string &plain, const nlohmann::ordered_json &j) {
@@ -188,16 +196,18 @@ struct Monitor {
         std::string why = dropped ? "; the module dropped " + std::to_string(dropped) +
                                         " (its alert queue was full)"
                                   : "";
-        print_error("monitor: WARNING: missed " + counted(n, "alert", "alerts") + range + why);
+        // Alerts, danger and training events share the numbers: which were lost is unknown.
+        print_error("monitor: WARNING: missed " + counted(n, "event", "events") +
+                    " (alerts, danger or training)" + range + why);
         std::uint64_t now = realtime_ms();
         if (json)
             emit("", {{"type", "lost"},
                       {"time", format_time_ms(now)},
-                      {"alerts", n},
+                      {"events", n},
                       {"first_seq", first},
                       {"last_seq", last},
                       {"dropped_by_module", dropped}});
-        log_text("# " + std::to_string(now) + " missed " + counted(n, "alert", "alerts") + range +
+        log_text("# " + std::to_string(now) + " missed " + counted(n, "event", "events") + range +
                  "\n");
     }
 
@@ -211,7 +221,63 @@ struct Monitor {
         emit(format_alert(a), alert_json(a));
         log_text(log_alert_line(a));
         if (runner)
-            runner->run(a);
+            runner->run(alert_environment(a, environ), "alert #" + std::to_string(a.seq));
+    }
+
+    void on_danger(const DangerEvent &d) {
+        if (auto ma = gaps.see(d.seq, d.lost))
+            report_missed(*ma);
+        bool rising = levels.rises(d);
+        if ((cell && d.cell != *cell) || done())
+            return;
+        dangers++;
+        emit(format_danger(d, rising), danger_json(d, rising));
+        log_text(log_danger_line(d));
+        // A program acts on a danger signal that rises, not on its decay.
+        if (runner && rising)
+            runner->run(danger_environment(d, environ), "danger event #" + std::to_string(d.seq));
+    }
+
+    void on_training(const TrainingEvent &t) {
+        if (auto ma = gaps.see(t.seq, t.lost))
+            report_missed(*ma);
+        if ((cell && t.cell != *cell) || done())
+            return;
+        training++;
+        emit(format_training(t), training_json(t));
+        log_text(log_training_line(t));
+    }
+
+    // The danger levels when monitoring starts, to tell the first events' rises from decays.
+    void note_levels(const std::vector<CellInfo> &cells) {
+        for (const CellInfo &c : cells)
+            for (const ParamInfo &p : c.params)
+                levels.set(c.name, p.id, p.level);
+    }
+
+    // The parameters of a cell, once per sample the module took.
+    void sample_params(const CellInfo &c, std::uint64_t now) {
+        if (c.params.empty() || !c.stat_samples)
+            return;
+        auto [it, fresh] = params_logged.try_emplace(c.name, c.stat_samples);
+        if (!fresh && it->second == c.stat_samples)
+            return;
+        it->second = c.stat_samples;
+        for (const ParamInfo &p : c.params) {
+            ParamSample s;
+            s.time_ms = now;
+            s.cell = c.name;
+            s.param = stat_param_name(p.id);
+            s.value = p.value;
+            s.level = p.level;
+            if (p.armed && p.t1 != KIS_STAT_NEVER)
+                s.t1 = p.t1;
+            if (p.armed && p.t2 != KIS_STAT_NEVER)
+                s.t2 = p.t2;
+            log_text(log_param_line(s));
+            if (json)
+                emit("", param_json(s));
+        }
     }
 
     bool done() const { return limit && alerts >= limit; }
@@ -229,6 +295,7 @@ struct Monitor {
         for (const CellInfo &c : *cells) {
             if (cell && c.name != *cell)
                 continue;
+            sample_params(c, now);
             if (!c.armed()) {
                 if (cell && unarmed_noted.insert(c.name).second)
                     print_error("monitor: cell \"" + c.name +
@@ -326,6 +393,8 @@ int run_monitor(const Args &args) {
         }
     }
     Monitor m{module};
+    if (auto cells = module.cells())
+        m.note_levels(*cells);
     m.cell = cell;
     m.json = json;
     m.limit = *count;
@@ -352,7 +421,7 @@ int run_monitor(const Args &args) {
     }
     if (!json) {
         std::cout << "monitoring " << (cell ? "cell " + *cell : std::string("all cells"))
-                  << ": alerts as they come";
+                  << ": alerts and danger signals as they come";
         if (interval)
             std::cout << ", scores every " << interval << " ms";
         std::cout << "; stop with Ctrl-C\n" << std::flush;
@@ -360,9 +429,11 @@ int run_monitor(const Args &args) {
 
     Subscription::Handlers handlers;
     handlers.on_alert = [&](const Alert &a) { m.on_alert(a); };
+    handlers.on_danger = [&](const DangerEvent &d) { m.on_danger(d); };
+    handlers.on_training = [&](const TrainingEvent &t) { m.on_training(t); };
     handlers.on_overrun = [&] {
-        print_error("monitor: WARNING: the event socket overflowed: alerts were lost (the next "
-                    "alert tells how many)");
+        print_error("monitor: WARNING: the event socket overflowed: events were lost (the next "
+                    "event tells how many)");
     };
     std::uint64_t start = monotonic_ms();
     std::uint64_t next_sample = start;
@@ -406,13 +477,14 @@ int run_monitor(const Args &args) {
         m.runner->reap();
 
     if (!json)
-        std::cout << "monitor: " << counted(m.alerts, "alert", "alerts") << ", " << m.missed
+        std::cout << "monitor: " << counted(m.alerts, "alert", "alerts") << ", "
+                  << counted(m.dangers, "danger event", "danger events") << ", "
+                  << counted(m.training, "training event", "training events") << ", " << m.missed
                   << " missed\n";
     else
-        std::cout << nlohmann::ordered_json{{"type", "end"},
-                                            {"alerts", m.alerts},
-                                            {"missed", m.missed},
-                                            {"overruns", sub->overruns()}}
+        std::cout << nlohmann::ordered_json{{"type", "end"},        {"alerts", m.alerts},
+                                            {"missed", m.missed},   {"overruns", sub->overruns()},
+                                            {"dangers", m.dangers}, {"training", m.training}}
                          .dump()
                   << "\n";
     std::cout << std::flush;
@@ -427,39 +499,51 @@ int run_monitor(const Args &args) {
 
 const Command kMonitorCommand = {
     "monitor",
-    "show alerts live and the normality of watched tasks; log, plot, act on alerts",
+    "show alerts and danger signals live, and the normality of watched tasks; log, plot, act",
     "usage: kisctl monitor [--cell CELL] [--log FILE] [--json] [--interval MS] [--count N]\n"
     "                      [--duration SECONDS] [--exec-on-alert PROG [ARG...]]\n"
     "\n"
-    "Prints every alert of the module as it comes (the task whose average anomaly rose above\n"
-    "its cell's threshold, with its last system calls), and every --interval the score of\n"
-    "each task of the armed cells:\n"
+    "Prints every event of the module as it comes: alerts (the task whose average anomaly\n"
+    "rose above its cell's threshold, with its last system calls), danger signals (a\n"
+    "parameter of a cell rose above its threshold 1 or 2, or decayed), and suspected\n"
+    "training (a sample far from what the config expects, not learned); and every\n"
+    "--interval the score of each task of the armed cells:\n"
     "  2026-11-23T12:30:28.123Z ALERT #3 cell httpd pid 57 (tgid 57, httpd): score 412 >\n"
     "  threshold 300; last calls 0 1 2 3 59\n"
     "  2026-11-23T12:30:28.500Z cell httpd threshold 300: 57=12 60=0\n"
-    "Alerts are numbered by the module; a gap in the numbers, or an alert the module had to\n"
-    "drop, is reported as missed. Stops on Ctrl-C (SIGINT), SIGTERM, after --count alerts or\n"
-    "after --duration. Needs no privileges.\n"
+    "  2026-11-23T12:30:29.000Z DANGER 2 #4 cell httpd: tx_bytes 912000 bytes vs mean\n"
+    "  20480 +- 4096 bytes, thresholds 32768 and 45056; cell at danger 2\n"
+    "Events are numbered by the module, one sequence for all kinds; a gap in the numbers, or\n"
+    "an event the module had to drop, is reported as missed. Stops on Ctrl-C (SIGINT),\n"
+    "SIGTERM, after --count alerts or after --duration. Needs no privileges.\n"
     "\n"
     "options:\n"
-    "  -c, --cell CELL          only this cell's alerts and scores\n"
+    "  -c, --cell CELL          only this cell's events, scores and parameters\n"
     "  -l, --log FILE           append the history to FILE for `kisctl plot`: lines\n"
-    "                           TIME_MS CELL PID SCORE THRESHOLD, and for alerts\n"
-    "                           TIME_MS CELL PID SCORE THRESHOLD alert SEQ TGID COMM CALLS\n"
-    "  --json                   one JSON object per line: {\"type\": \"alert\"|\"sample\"|\n"
-    "                           \"lost\"|\"end\", ...}\n"
-    "  -i, --interval MS        scores every MS milliseconds (default 500; 0: none)\n"
+    "                           TIME_MS CELL PID SCORE THRESHOLD, for alerts\n"
+    "                           TIME_MS CELL PID SCORE THRESHOLD alert SEQ TGID COMM CALLS,\n"
+    "                           for each parameter sample\n"
+    "                           TIME_MS CELL param NAME VALUE T1 T2 LEVEL, and danger and\n"
+    "                           training events (Documentation/kisctl.md)\n"
+    "  --json                   one JSON object per line: {\"type\": \"alert\"|\"danger\"|\n"
+    "                           \"training\"|\"sample\"|\"param\"|\"lost\"|\"end\", ...}\n"
+    "  -i, --interval MS        scores and parameters every MS milliseconds (default 500;\n"
+    "                           0: none)\n"
     "  -n, --count N            stop after N alerts\n"
     "  -d, --duration SECONDS   stop after this long (e.g. 60 or 0.5)\n"
     "  -e, --exec-on-alert PROG [ARG...]\n"
-    "                           run PROG with ARGs for each alert (fork and execve, no\n"
-    "                           shell; PROG is looked up in PATH), with the alert in its\n"
-    "                           environment: KIS_CELL, KIS_PID, KIS_TGID, KIS_COMM,\n"
-    "                           KIS_SCORE, KIS_THRESHOLD, KIS_SEQ, KIS_CALLS (numbers\n"
-    "                           separated by spaces), KIS_TIME (UTC), KIS_TIME_NS. Every\n"
-    "                           argument after PROG is PROG's, so this option comes last.\n"
-    "                           At most 16 run at once; stdin is /dev/null, with --json\n"
-    "                           stdout goes to stderr.\n"
+    "                           run PROG with ARGs for each alert and each danger signal\n"
+    "                           that rises (fork and execve, no shell; PROG is looked up\n"
+    "                           in PATH), with the event in its environment: KIS_EVENT\n"
+    "                           (alert or danger), KIS_CELL, KIS_SEQ, KIS_TIME (UTC),\n"
+    "                           KIS_TIME_NS, KIS_PID, KIS_TGID, KIS_COMM; for alerts\n"
+    "                           KIS_SCORE, KIS_THRESHOLD, KIS_CALLS (numbers separated by\n"
+    "                           spaces); for danger KIS_PARAM, KIS_UNIT, KIS_LEVEL,\n"
+    "                           KIS_CELL_LEVEL, KIS_VALUE, KIS_MEAN, KIS_DEV, KIS_T1,\n"
+    "                           KIS_T2, KIS_PEER (ADDR:PORT), KIS_PATH (empty when not\n"
+    "                           known). Every argument after PROG is PROG's, so this\n"
+    "                           option comes last. At most 16 run at once; stdin is\n"
+    "                           /dev/null, with --json stdout goes to stderr.\n"
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 stopped as asked, 1 failure, 2 usage error.\n",

@@ -1,4 +1,5 @@
-// kisctl plot LOG -o FILE.png: draws a `kisctl monitor --log` history with gnuplot.
+// kisctl plot LOG -o FILE.png: draws a `kisctl monitor --log` history with gnuplot: the
+// scores of the tasks, or with --param one parameter of the cells with its thresholds.
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "command.hpp"
 #include "config.hpp"
+#include "kis_stat.h"
 #include "monitor_log.hpp"
 #include "options.hpp"
 #include "session.hpp"
@@ -100,7 +102,8 @@ int run_plot(const Args &args) {
     auto o = parse_options("plot", args,
                            {{"--output", "-o", OptionSpec::value},
                             {"--cell", "-c", OptionSpec::value},
-                            {"--pid", "-p", OptionSpec::value}});
+                            {"--pid", "-p", OptionSpec::value},
+                            {"--param", "", OptionSpec::value}});
     if (!o)
         return kExitUsage;
     if (o->help) {
@@ -126,6 +129,19 @@ int run_plot(const Args &args) {
             return kExitUsage;
         sel.pid = static_cast<std::uint32_t>(*pid);
     }
+    const std::string *param = o->value("--param");
+    if (param) {
+        if (sel.pid)
+            return usage_error(kPlotCommand, "--pid does not go with --param: a parameter is "
+                                             "the cell's, not a task's");
+        if (kis_stat_param_find(param->c_str()) < 0) {
+            std::string names;
+            for (std::uint32_t i = 0; i < KIS_PARAM_COUNT; i++)
+                names += (i ? ", " : "") + stat_param_name(i);
+            return usage_error(kPlotCommand,
+                               "--param: no parameter named \"" + *param + "\"; they are " + names);
+        }
+    }
     const std::string &path = o->operands[0];
     auto text = read_text(path);
     if (!text) {
@@ -137,7 +153,8 @@ int run_plot(const Args &args) {
         print_error("plot: " + records.error().message);
         return kExitFailure;
     }
-    auto script = gnuplot_script(*records, sel);
+    auto script =
+        param ? gnuplot_param_script(*records, *param, sel) : gnuplot_script(*records, sel);
     if (!script) {
         print_error("plot: " + path + ": " + script.error().message);
         return kExitFailure;
@@ -168,6 +185,13 @@ int run_plot(const Args &args) {
         print_error("plot: " + r.error().message);
         return kExitFailure;
     }
+    if (param) {
+        std::cout << "plotted " << *param << " of " << counted(script->series, "cell", "cells")
+                  << " (" << counted(script->samples, "sample", "samples") << ", "
+                  << counted(script->dangers, "danger event", "danger events") << ") into " << *out
+                  << "\n";
+        return kExitOk;
+    }
     std::cout << "plotted " << counted(script->series, "task", "tasks") << " ("
               << counted(script->samples, "sample", "samples") << ", "
               << counted(script->alerts, "alert", "alerts") << ") into " << *out << "\n";
@@ -181,19 +205,24 @@ int run_plot(const Args &args) {
 
 const Command kPlotCommand = {
     "plot",
-    "draw a monitor log: the normality of each task over time, with the threshold",
+    "draw a monitor log: the normality of each task, or a parameter, over time",
     "usage: kisctl plot LOG -o FILE.png [--cell CELL] [--pid PID]\n"
+    "       kisctl plot LOG -o FILE.png --param NAME [--cell CELL]\n"
     "\n"
     "Draws the history written by `kisctl monitor --log LOG` as a PNG image: the score of\n"
     "each task over time (its average anomaly over the window, 0..1000), each cell's\n"
     "threshold as a dashed line, alerts as points. Up to 24 tasks are drawn, those with the\n"
-    "highest scores first. Uses gnuplot (apt-get install gnuplot-nox), run directly, without\n"
-    "a shell. FILE is replaced if it exists.\n"
+    "highest scores first. With --param, one parameter of the APC's statistics instead\n"
+    "(cpu, rss_pages, files_outside, tx_bytes, ...): its value over time for each cell, the\n"
+    "cell's thresholds 1 and 2 as dashed lines (while armed), its danger events as points.\n"
+    "Uses gnuplot (apt-get install gnuplot-nox), run directly, without a shell. FILE is\n"
+    "replaced if it exists.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE   the PNG image to write (required)\n"
-    "  -c, --cell CELL     only this cell's tasks\n"
+    "  -c, --cell CELL     only this cell's tasks or parameter\n"
     "  -p, --pid PID       only this task\n"
+    "  --param NAME        draw this parameter of the cells, not the tasks' scores\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 drawn, 1 failure (e.g. gnuplot missing, nothing selected), 2 usage\n"

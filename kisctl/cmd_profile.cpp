@@ -16,6 +16,7 @@
 #include "options.hpp"
 #include "profile_arm.hpp"
 #include "profile_file.hpp"
+#include "session.hpp"
 #include "trace_file.hpp"
 
 namespace kis {
@@ -51,7 +52,8 @@ const char kLearnHelp[] =
     "its first call, exactly as the module learns each task (kis_seq_learn). Trace files are\n"
     "ImSafe (INDEX PID SYSCALL) or stide (PID SYSCALL), plain or gzip-compressed.\n"
     "The profile file is canonical: the same k-grams and counts give the same bytes, however\n"
-    "and in whatever order they were learned.\n"
+    "and in whatever order they were learned. It holds no resource statistics (only the\n"
+    "module learns them); with -i, those of the input profile are kept as they are.\n"
     "\n"
     "options:\n"
     "  -k K              sequence length, 2..16 (default 6; with -i, the profile's)\n"
@@ -157,9 +159,11 @@ int run_learn(const Args &args) {
 const char kShowHelp[] =
     "usage: kisctl profile show [--tree] [--max N] DB\n"
     "\n"
-    "Prints a profile: its summary (k, prefixes, k-grams, calls counted, file size), then\n"
-    "every run of k-1 calls (prefix) with the calls seen after it, most frequent first, each\n"
-    "with its probability p and its score, 1000 * log2(1/p) / 16 at most 1000:\n"
+    "Prints a profile: its summary (k, prefixes, k-grams, calls counted, file size); when it\n"
+    "holds resource statistics (from `kisctl learn save`), per parameter the samples learned,\n"
+    "their mean, mean absolute deviation and maximum, and the entries of the file tree by\n"
+    "kind; then every run of k-1 calls (prefix) with the calls seen after it, most frequent\n"
+    "first, each with its probability p and its score, 1000 * log2(1/p) / 16 at most 1000:\n"
     "  4 2 66 5 ->  66 0.750 (score 26)  | 5 0.250 (score 125)\n"
     "\n"
     "options:\n"
@@ -181,6 +185,42 @@ std::string next_calls(const ProfileEntry &e) {
           << " (score " << v[i].score << ")";
     }
     return s.str();
+}
+
+// The statistics section of `profile show`.
+std::string stats_text(const StatsSummary &s) {
+    std::ostringstream o;
+    o << "\nstatistics " << counted(s.params.size(), "parameter", "parameters") << "; file tree of "
+      << counted(s.tree_entries, "entry", "entries") << ": "
+      << counted(s.tree_files, "file", "files") << ", "
+      << counted(s.tree_dirs, "directory", "directories") << ", "
+      << counted(s.tree_dirs_all, "whole directory", "whole directories") << "\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"PARAMETER", "SAMPLES", "MEAN", "DEV", "MAX", "UNIT"}};
+    auto fixed1 = [](double v) {
+        std::ostringstream f;
+        f << std::fixed << std::setprecision(1) << v;
+        return f.str();
+    };
+    for (const StatsSummary::Param &p : s.params) {
+        std::string unit = p.unit + (p.per_conn ? " per connection" : "");
+        if (!p.samples)
+            rows.push_back({p.name, "0", "-", "-", "-", unit});
+        else
+            rows.push_back({p.name, std::to_string(p.samples), fixed1(p.mean), fixed1(p.dev),
+                            std::to_string(p.max), unit});
+    }
+    std::size_t width[5] = {};
+    for (const auto &row : rows)
+        for (std::size_t c = 0; c < 5; c++)
+            width[c] = std::max(width[c], row[c].size());
+    for (const auto &row : rows) {
+        o << "  " << std::left << std::setw(static_cast<int>(width[0])) << row[0];
+        for (std::size_t c = 1; c < 5; c++)
+            o << "  " << std::right << std::setw(static_cast<int>(width[c])) << row[c];
+        o << "  " << row[5] << "\n";
+    }
+    return o.str();
 }
 
 int run_show(const Args &args) {
@@ -212,6 +252,11 @@ int run_show(const Args &args) {
               << "prefixes  " << p->prefixes() << "\n"
               << "k-grams   " << p->kgrams() << "\n"
               << "counted   " << p->total() << " (calls that had k-1 calls before them)\n";
+    if (p->stats()) {
+        auto stats = summarize_stats(*p->stats(), path); // checked when read
+        if (stats)
+            std::cout << stats_text(*stats);
+    }
     std::vector<ProfileEntry> entries = p->entries();
     std::size_t shown = *max ? std::min<std::size_t>(*max, entries.size()) : entries.size();
     if (shown)
@@ -374,7 +419,7 @@ const Command kProfileCommand = {
     "Sequence profiles (Documentation/sequence-model.md). learn, show and score work offline,\n"
     "without the module, with the same code the module runs:\n"
     "  learn   learn a profile from trace files, or add them to an existing one\n"
-    "  show    print a profile: summary and next-call probabilities\n"
+    "  show    print a profile: summary, statistics, next-call probabilities\n"
     "  score   score trace files against a profile: maximum average score, alerts\n"
     "load and unload arm and disarm a cell of the module (CAP_NET_ADMIN):\n"
     "  load    check a profile file and arm a cell with it\n"

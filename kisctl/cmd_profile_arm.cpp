@@ -18,8 +18,11 @@ const char kLoadHelp[] =
     "learn`): from their next system call on, the cell's tasks are scored against it, and a\n"
     "task whose average score over the cell's window rises above its threshold raises an\n"
     "alert (kisctl monitor shows them). A profile already loaded is replaced; every task\n"
-    "starts its score afresh. The file is checked completely (format, checksum, every count)\n"
-    "before anything is sent; the module checks it again. Needs CAP_NET_ADMIN (run as root).\n"
+    "starts its score afresh. When DB also holds resource statistics (`kisctl learn save`\n"
+    "of a cell that learned them), they are armed next: the cell's parameters are judged\n"
+    "against their thresholds and raise danger signals. The file is checked completely\n"
+    "(format, checksum, every count) before anything is sent; the module checks it again.\n"
+    "Needs CAP_NET_ADMIN (run as root).\n"
     "\n"
     "options:\n"
     "  -h, --help    show this help\n"
@@ -80,6 +83,28 @@ int run_profile_load(const Args &args) {
     if (auto info = module->cell(cell))
         std::cout << "; window " << info->seq_window << ", threshold " << info->seq_threshold;
     std::cout << "\n";
+    // The statistics second: the sequence profile stays armed if they are refused.
+    if (!profile->stats()) {
+        std::cout << "cell " << cell << ": no statistics in " << path
+                  << ", the sequence profile only was armed\n";
+        return kExitOk;
+    }
+    if (Result<void> r = module->stats_load(cell, *profile->stats()); !r) {
+        std::cout << std::flush;
+        report_refusal("profile load", cell, r.error());
+        print_error("profile load: cell " + cell +
+                    " is armed with the sequence profile only: its statistics were not armed");
+        return kExitFailure;
+    }
+    // Checked when the file was read.
+    auto stats = summarize_stats(*profile->stats(), path);
+    std::uint32_t learned = 0;
+    if (stats)
+        for (const StatsSummary::Param &p : stats->params)
+            learned += p.samples > 0;
+    std::cout << "cell " << cell << ": statistics armed (" << learned << " of " << KIS_PARAM_COUNT
+              << " parameters learned, file tree of "
+              << counted(stats ? stats->tree_entries : 0, "entry", "entries") << ")\n";
     return kExitOk;
 }
 

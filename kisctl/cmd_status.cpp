@@ -9,6 +9,9 @@
 #include <linux/kis.h>
 
 #include "command.hpp"
+#include "config.hpp"
+#include "kis_stat.h"
+#include "session.hpp"
 #include "text.hpp"
 
 namespace kis {
@@ -27,8 +30,71 @@ std::vector<const TaskInfo *> tasks_of(const StatusReport &report, const std::st
     return tasks;
 }
 
+std::string number_or_dash(bool known, std::uint64_t v) {
+    return known ? std::to_string(v) : std::string("-");
+}
+
+bool threshold_known(const ParamInfo &p, std::uint64_t t) { return p.armed && t != KIS_STAT_NEVER; }
+
+// Whether a parameter has anything to show without --params.
+bool param_active(const ParamInfo &p) { return p.samples > 0 || p.level != KIS_DANGER_NONE; }
+
+void append_param_table(std::string &out, const CellInfo &c, bool all) {
+    char buf[512];
+    bool header = false;
+    for (const ParamInfo &p : c.params) {
+        if (!all && !param_active(p))
+            continue;
+        if (!header) {
+            std::snprintf(buf, sizeof buf, "  %-13s %-13s %-13s %-13s %-13s %-13s %-5s %s\n",
+                          "PARAM", "VALUE", "MEAN", "DEV", "T1", "T2", "LEVEL", "SAMPLES");
+            out += buf;
+            header = true;
+        }
+        // Means are known once something was learned, or armed with statistics that have
+        // thresholds.
+        bool learned = p.samples > 0 || threshold_known(p, p.t1);
+        std::snprintf(buf, sizeof buf, "  %-13s %-13s %-13s %-13s %-13s %-13s %-5s %" PRIu64 "\n",
+                      stat_param_name(p.id).c_str(), std::to_string(p.value).c_str(),
+                      number_or_dash(learned, p.mean).c_str(),
+                      number_or_dash(learned, p.dev).c_str(),
+                      number_or_dash(threshold_known(p, p.t1), p.t1).c_str(),
+                      number_or_dash(threshold_known(p, p.t2), p.t2).c_str(),
+                      p.armed ? danger_text(p.level).c_str() : "-", p.samples);
+        out += buf;
+    }
+}
+
+nlohmann::ordered_json param_json(const ParamInfo &p) {
+    const kis_stat_param_info *info = kis_stat_param(p.id);
+    auto threshold = [&](std::uint64_t t) {
+        return p.armed && t != KIS_STAT_NEVER ? nlohmann::ordered_json(t)
+                                              : nlohmann::ordered_json(nullptr);
+    };
+    return {
+        {"name", stat_param_name(p.id)},
+        {"id", p.id},
+        {"unit", info && info->unit ? info->unit : ""},
+        {"per_conn", info ? info->per_conn : false},
+        {"armed", p.armed},
+        {"level", p.level},
+        {"value", p.value},
+        {"samples", p.samples},
+        {"mean", p.mean},
+        {"dev", p.dev},
+        {"t1", threshold(p.t1)},
+        {"t2", threshold(p.t2)},
+        {"mult1", p.mult1 / 10.0},
+        {"mult2", p.mult2 / 10.0},
+        {"floor", p.floor},
+        {"expect", p.expect ? nlohmann::ordered_json(*p.expect) : nlohmann::ordered_json(nullptr)},
+        {"tolerance",
+         p.expect ? nlohmann::ordered_json(p.tolerance) : nlohmann::ordered_json(nullptr)},
+    };
+}
+
 int run_status(const Args &args) {
-    auto parsed = parse_args(kStatusCommand, args, {"--json"});
+    auto parsed = parse_args(kStatusCommand, args, {"--json", "--params"});
     if (!parsed)
         return kExitUsage;
     if (parsed->help) {
@@ -63,14 +129,45 @@ int run_status(const Args &args) {
     if (parsed->has("--json"))
         std::cout << status_json_text(report) << "\n";
     else
-        std::cout << format_status(report);
+        std::cout << format_status(report, parsed->has("--params"));
     std::cout << std::flush;
     return kExitOk;
 }
 
 } // namespace
 
-std::string format_status(const StatusReport &report) {
+std::string danger_text(std::uint32_t level) {
+    return level == KIS_DANGER_NONE ? "none" : std::to_string(level);
+}
+
+std::string format_learn_stats(const CellInfo &c) {
+    char buf[256];
+    std::string out = "  statistics: " + counted(c.stat_samples, "interval", "intervals") +
+                      " sampled, " + counted(c.files_learned, "file", "files") + " learned (room " +
+                      std::to_string(c.file_tree) + ")";
+    if (c.training)
+        out += ", " +
+               counted(c.training, "suspected training sample", "suspected training samples") +
+               " not learned";
+    out += "\n";
+    bool header = false;
+    for (const ParamInfo &p : c.params) {
+        if (p.samples == 0)
+            continue;
+        if (!header) {
+            std::snprintf(buf, sizeof buf, "  %-13s %-13s %-13s %s\n", "PARAM", "SAMPLES", "MEAN",
+                          "DEV");
+            out += buf;
+            header = true;
+        }
+        std::snprintf(buf, sizeof buf, "  %-13s %-13" PRIu64 " %-13" PRIu64 " %" PRIu64 "\n",
+                      stat_param_name(p.id).c_str(), p.samples, p.mean, p.dev);
+        out += buf;
+    }
+    return out;
+}
+
+std::string format_status(const StatusReport &report, bool all_params) {
     std::string out;
     char buf[512];
     out += "kis module " + report.module.module_version + ", protocol " +
@@ -102,6 +199,19 @@ std::string format_status(const StatusReport &report) {
                       ", alerts %" PRIu64 ", trace-lost %" PRIu64 "\n",
                       c.learned, c.learn_dropped, c.profile_kgrams, c.alerts, c.trace_lost);
         out += buf;
+        std::snprintf(buf, sizeof buf,
+                      "  danger %s, danger-events %" PRIu64 ", training %" PRIu64
+                      ", threshold2 %" PRIu32 ", interval-ms %" PRIu32 ", hold1 %" PRIu32
+                      ", hold2 %" PRIu32 "\n",
+                      danger_text(c.danger).c_str(), c.danger_events, c.training, c.seq_threshold2,
+                      c.stat_interval_ms, c.danger_hold1, c.danger_hold2);
+        out += buf;
+        std::snprintf(buf, sizeof buf,
+                      "  stat-samples %" PRIu64 ", files-learned %" PRIu32 ", file-tree %" PRIu32
+                      ", connections %" PRIu32 "\n",
+                      c.stat_samples, c.files_learned, c.file_tree, c.connections);
+        out += buf;
+        append_param_table(out, c, all_params);
         auto tasks = tasks_of(report, c.name);
         if (tasks.empty()) {
             out += "  no tasks\n";
@@ -132,6 +242,9 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
                              {"syscalls", t->syscalls},
                              {"score", t->score},
                              {"max_score", t->max_score}});
+        nlohmann::ordered_json params = nlohmann::ordered_json::array();
+        for (const ParamInfo &p : c.params)
+            params.push_back(param_json(p));
         nlohmann::ordered_json state = nlohmann::ordered_json::array();
         if (c.learning())
             state.push_back("learning");
@@ -150,6 +263,7 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
              {{"k", c.seq_k},
               {"window", c.seq_window},
               {"threshold", c.seq_threshold},
+              {"threshold2", c.seq_threshold2},
               {"learn_prefixes", c.learn_prefixes},
               {"learn_kgrams", c.learn_kgrams}}},
             {"state", std::move(state)},
@@ -165,6 +279,18 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
               {"profile_kgrams", c.profile_kgrams},
               {"alerts", c.alerts},
               {"trace_lost", c.trace_lost}}},
+            {"stats",
+             {{"interval_ms", c.stat_interval_ms},
+              {"hold1", c.danger_hold1},
+              {"hold2", c.danger_hold2},
+              {"file_tree", c.file_tree},
+              {"danger", c.danger},
+              {"danger_events", c.danger_events},
+              {"training", c.training},
+              {"samples", c.stat_samples},
+              {"files_learned", c.files_learned},
+              {"connections", c.connections},
+              {"params", std::move(params)}}},
             {"tasks", std::move(tasks)},
         });
     }
@@ -186,20 +312,26 @@ std::string status_json_text(const StatusReport &report) {
 const Command kStatusCommand = {
     "status",
     "show the module, its cells and their watched tasks",
-    "usage: kisctl status [--json]\n"
+    "usage: kisctl status [--params] [--json]\n"
     "\n"
     "Shows the module and protocol versions, the number of watched tasks, and for each cell\n"
-    "its pattern, counters, sequence model and tasks (sorted by process id, then thread id).\n"
-    "Needs no privileges.\n"
+    "its pattern, counters, sequence model, statistics and tasks (sorted by process id, then\n"
+    "thread id). Needs no privileges.\n"
     "\n"
     "Per cell: state (learning, armed, tracing, or idle), k, window and threshold of the\n"
     "sequence model, learning room; calls learned by the current learning run, k-grams\n"
     "dropped because the learning room was full, k-grams of the armed profile, alerts raised,\n"
-    "trace records lost. Per task: SCORE, its average anomaly over the window now (0..1000),\n"
-    "and MAX, the highest since the cell was armed.\n"
+    "trace records lost. The danger signal: the cell's level (none, 1 or 2), danger events\n"
+    "raised, suspected training samples not learned, threshold2, the sampling interval and\n"
+    "the holds; intervals sampled, files learned and room, connections tracked. A table of\n"
+    "the statistics parameters with samples or a danger level: last VALUE, learned MEAN and\n"
+    "DEV, thresholds T1 and T2, LEVEL and SAMPLES (\"-\" where not armed or never). Per task:\n"
+    "SCORE, its average anomaly over the window now (0..1000), and MAX, the highest since the\n"
+    "cell was armed.\n"
     "\n"
     "options:\n"
-    "  --json        print the same data as one JSON object\n"
+    "  --params      list every statistics parameter, not only those with samples or a level\n"
+    "  --json        print the same data as one JSON object (every parameter)\n"
     "  -h, --help    show this help\n"
     "\n"
     "Exit status: 0 ok, 1 failure (e.g. the module is not loaded), 2 usage error.\n",

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -15,16 +19,43 @@
 
 #include "kis_match.h"
 #include "kis_seq.h"
+#include "kis_stat.h"
 #include "text.hpp"
 
 namespace kis {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kCellKeys = {"name",        "program",   "args",
-                                                       "follow_exec", "max_tasks", "sequence"};
-constexpr std::array<std::string_view, 5> kSequenceKeys = {"k", "window", "threshold",
-                                                           "learn_prefixes", "learn_kgrams"};
+constexpr std::array<std::string_view, 7> kCellKeys = {
+    "name", "program", "args", "follow_exec", "max_tasks", "sequence", "stats"};
+constexpr std::array<std::string_view, 6> kSequenceKeys = {
+    "k", "window", "threshold", "threshold2", "learn_prefixes", "learn_kgrams"};
+// And "files": the expected file tree as an array, the parameter files as a table. A cell that
+// needs both writes the array as file_globs.
+constexpr std::array<std::string_view, 5> kStatsKeys = {"interval", "hold1", "hold2", "file_tree",
+                                                        "file_globs"};
+constexpr std::array<std::string_view, 5> kParamKeys = {"mult1", "mult2", "floor", "expect",
+                                                        "tolerance"};
+// What `kisctl set --param` may change at run time.
+constexpr std::array<std::string_view, 3> kParamSetKeys = {"mult1", "mult2", "floor"};
+
+// The parameters a [cell.stats.PARAM] table or --param may name: all but seq, whose
+// thresholds are threshold and threshold2 of [cell.sequence].
+std::vector<std::string_view> stats_param_names() {
+    std::vector<std::string_view> names;
+    for (std::uint32_t id = 0; id < KIS_PARAM_COUNT; id++)
+        if (id != KIS_PARAM_SEQ)
+            if (const kis_stat_param_info *info = kis_stat_param(id); info && info->name)
+                names.emplace_back(info->name);
+    return names;
+}
+
+std::string joined(const std::vector<std::string_view> &words) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); i++)
+        out += (i ? (i + 1 == words.size() ? " and " : ", ") : "") + std::string(words[i]);
+    return out;
+}
 
 int line_of(const toml::node &node) { return static_cast<int>(node.source().begin.line); }
 
@@ -75,8 +106,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-template <std::size_t N>
-std::string_view closest(std::string_view key, const std::array<std::string_view, N> &keys) {
+template <typename Keys> std::string_view closest(std::string_view key, const Keys &keys) {
     std::string_view best;
     std::size_t best_distance = 3; // suggest only close misspellings
     for (std::string_view known : keys) {
@@ -93,16 +123,52 @@ std::string suggestion(std::string_view key) {
     std::string_view best = closest(key, kCellKeys);
     if (best.empty())
         return " (a cell has the keys name, program, args, follow_exec and max_tasks, and the "
-               "sub-table [cell.sequence])";
+               "sub-tables [cell.sequence] and [cell.stats])";
+    return " (did you mean \"" + std::string(best) + "\"?)";
+}
+
+std::string did_you_mean(std::string_view best) {
     return " (did you mean \"" + std::string(best) + "\"?)";
 }
 
 std::string sequence_suggestion(std::string_view key) {
     std::string_view best = closest(key, kSequenceKeys);
     if (best.empty())
-        return " ([cell.sequence] has the keys k, window, threshold, learn_prefixes and "
-               "learn_kgrams)";
-    return " (did you mean \"" + std::string(best) + "\"?)";
+        return " ([cell.sequence] has the keys k, window, threshold, threshold2, learn_prefixes "
+               "and learn_kgrams)";
+    return did_you_mean(best);
+}
+
+// The hint for an unknown key or sub-table of [cell.stats].
+std::string stats_suggestion(std::string_view key, bool is_table) {
+    std::vector<std::string_view> names = stats_param_names();
+    std::string_view best = closest(key, names);
+    if (best.empty() || !is_table) {
+        std::string_view best_key = closest(key, kStatsKeys);
+        if (!best_key.empty() && !is_table)
+            return did_you_mean(best_key);
+    }
+    if (!best.empty())
+        return did_you_mean(best);
+    if (is_table)
+        return " (the parameters are " + joined(names) + ")";
+    return " ([cell.stats] has the keys interval, hold1, hold2, file_tree and files, and a "
+           "sub-table per parameter, e.g. [cell.stats.cpu])";
+}
+
+std::string param_suggestion(std::string_view key, std::string_view where) {
+    std::string_view best = closest(key, kParamKeys);
+    if (best.empty())
+        return " (" + std::string(where) +
+               " has the keys mult1, mult2, floor, expect and tolerance)";
+    return did_you_mean(best);
+}
+
+// A number of a config as written: 3.5 as "3.5", 1e300 as "1e+300".
+std::string number_text(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
 }
 
 class CellParser {
@@ -122,6 +188,7 @@ class CellParser {
         parse_follow_exec(cell);
         parse_max_tasks(cell);
         parse_sequence(cell);
+        parse_stats(cell);
         check_unknown_keys(cell);
 
         if (out_.errors.size() == errors_before)
@@ -244,32 +311,44 @@ class CellParser {
         cell.max_tasks = static_cast<std::uint32_t>(v);
     }
 
-    // An integer in [lo, hi] of the [cell.sequence] table; `what` explains the number.
-    std::optional<std::uint32_t> sequence_number(const toml::table &seq, std::string_view key,
-                                                 std::int64_t lo, std::int64_t hi,
-                                                 std::string_view what) {
-        const toml::node *node = seq.get(key);
+    // An integer in [lo, hi] of a sub-table (`where` is "[cell.sequence]", ...); `what`
+    // explains the number.
+    std::optional<std::int64_t> table_number(const toml::table &table, std::string_view where,
+                                             std::string_view key, std::int64_t lo, std::int64_t hi,
+                                             std::string_view what) {
+        const toml::node *node = table.get(key);
         if (!node)
             return std::nullopt;
         const auto *i = node->as_integer();
         if (!i) {
             std::string hint;
-            if (key == "threshold" && node->is_floating_point())
+            if ((key == "threshold" || key == "threshold2") && node->is_floating_point())
                 hint = " (in thousandths of the anomaly score: 300 means 0.3)";
-            error(line_of(*node), std::string(key) + " in [cell.sequence] of " + label() +
-                                      " must be an integer, not " +
+            error(line_of(*node), std::string(key) + " in " + std::string(where) + " of " +
+                                      label() + " must be an integer, not " +
                                       std::string(type_phrase(node->type())) + hint);
             return std::nullopt;
         }
         std::int64_t v = i->get();
         if (v < lo || v > hi) {
-            error(line_of(*node), std::string(key) + " " + std::to_string(v) +
-                                      " in [cell.sequence] of " + label() +
-                                      " is out of range; use " + std::to_string(lo) + ".." +
-                                      std::to_string(hi) + " (" + std::string(what) + ")");
+            std::string range = hi == INT64_MAX ? std::to_string(lo) + " or more"
+                                                : std::to_string(lo) + ".." + std::to_string(hi);
+            error(line_of(*node), std::string(key) + " " + std::to_string(v) + " in " +
+                                      std::string(where) + " of " + label() +
+                                      " is out of range; use " + range + " (" + std::string(what) +
+                                      ")");
             return std::nullopt;
         }
-        return static_cast<std::uint32_t>(v);
+        return v;
+    }
+
+    std::optional<std::uint32_t> sequence_number(const toml::table &seq, std::string_view key,
+                                                 std::int64_t lo, std::int64_t hi,
+                                                 std::string_view what) {
+        auto v = table_number(seq, "[cell.sequence]", key, lo, hi, what);
+        if (!v)
+            return std::nullopt;
+        return static_cast<std::uint32_t>(*v);
     }
 
     void parse_sequence(CellConfig &cell) {
@@ -290,9 +369,21 @@ class CellParser {
         if (auto v = sequence_number(*seq, "window", 1, KIS_SEQ_WINDOW_MAX,
                                      "how many calls' scores are averaged"))
             s.window = *v;
+        bool threshold_ok = !seq->get("threshold");
         if (auto v = sequence_number(*seq, "threshold", 0, KIS_SEQ_SCORE_ONE,
-                                     "thousandths of the anomaly score"))
+                                     "thousandths of the anomaly score")) {
             s.threshold = *v;
+            threshold_ok = true;
+        }
+        std::optional<std::uint32_t> threshold2 =
+            sequence_number(*seq, "threshold2", 0, KIS_SEQ_SCORE_ONE,
+                            "danger signal 2 above this, thousandths of the anomaly score");
+        if (threshold2 && threshold_ok && *threshold2 < s.threshold)
+            error(line_of(*seq->get("threshold2")),
+                  "threshold2 " + std::to_string(*threshold2) + " in [cell.sequence] of " +
+                      label() + " is below threshold " + std::to_string(s.threshold) +
+                      "; danger signal 2 needs a score at least as high as an alert");
+        s.threshold2 = threshold2 ? *threshold2 : default_threshold2(s.threshold);
         if (auto v = sequence_number(*seq, "learn_prefixes", 1, KIS_LEARN_CAP_MAX,
                                      "room for runs of k-1 calls while learning"))
             s.learn_prefixes = *v;
@@ -308,14 +399,262 @@ class CellParser {
         }
     }
 
+    void parse_interval(const toml::table &st, StatsConfig &s) {
+        const toml::node *node = st.get("interval");
+        if (!node)
+            return;
+        std::optional<std::uint64_t> ms;
+        std::string shown;
+        if (const auto *i = node->as_integer()) {
+            shown = std::to_string(i->get());
+            if (i->get() >= 0)
+                ms = static_cast<std::uint64_t>(i->get());
+            else
+                ms = 0;
+        } else if (const auto *str = node->as_string()) {
+            shown = quoted(str->get());
+            ms = parse_duration_ms(str->get());
+            if (!ms) {
+                error(line_of(*node), "interval " + shown + " in [cell.stats] of " + label() +
+                                          " is not a duration; write e.g. \"500ms\", \"1s\" or "
+                                          "\"2m\", or an integer of milliseconds");
+                return;
+            }
+        } else {
+            error(line_of(*node), "interval in [cell.stats] of " + label() +
+                                      " must be a duration such as \"1s\" or an integer of "
+                                      "milliseconds, not " +
+                                      std::string(type_phrase(node->type())));
+            return;
+        }
+        if (*ms < KIS_STAT_INTERVAL_MS_MIN || *ms > KIS_STAT_INTERVAL_MS_MAX) {
+            error(line_of(*node), "interval " + shown + " in [cell.stats] of " + label() +
+                                      " is out of range; use " +
+                                      std::to_string(KIS_STAT_INTERVAL_MS_MIN) + "ms.." +
+                                      std::to_string(KIS_STAT_INTERVAL_MS_MAX) +
+                                      "ms (how often the cell's resources are sampled)");
+            return;
+        }
+        s.interval_ms = static_cast<std::uint32_t>(*ms);
+    }
+
+    // The expected file tree: files = [...], or file_globs = [...] next to the parameter's
+    // table [cell.stats.files].
+    void parse_files(const toml::table &st, StatsConfig &s) {
+        const toml::node *files_node = st.get("files");
+        if (files_node && files_node->is_table())
+            files_node = nullptr; // the parameter
+        const toml::node *globs_node = st.get("file_globs");
+        if (files_node && globs_node) {
+            error(line_of(*globs_node), "file_globs and files in [cell.stats] of " + label() +
+                                            " both give the expected file tree; keep one "
+                                            "(file_globs is for a cell that also has the table "
+                                            "[cell.stats.files])");
+            return;
+        }
+        const toml::node *node = files_node ? files_node : globs_node;
+        if (!node)
+            return;
+        std::string key = files_node ? "files" : "file_globs";
+        const toml::array *files = node->as_array();
+        if (!files) {
+            std::string table =
+                files_node ? ", or the table [cell.stats.files] of the parameter" : "";
+            error(line_of(*node), key + " in [cell.stats] of " + label() +
+                                      " must be an array of path globs, e.g. " + key +
+                                      " = [\"/var/www/*\"]" + table + ", not " +
+                                      std::string(type_phrase(node->type())));
+            return;
+        }
+        if (files->size() > KIS_FILE_GLOBS_MAX) {
+            error(line_of(*node), key + " in [cell.stats] of " + label() + " has " +
+                                      std::to_string(files->size()) + " globs; at most " +
+                                      std::to_string(KIS_FILE_GLOBS_MAX) + " are allowed");
+            return;
+        }
+        std::vector<std::string> globs;
+        bool ok = true;
+        for (const toml::node &element : *files) {
+            int line = line_of(element) > 0 ? line_of(element) : line_of(*node);
+            const auto *str = element.as_string();
+            if (!str) {
+                error(line, key + " in [cell.stats] of " + label() +
+                                " must hold strings (path globs), not " +
+                                std::string(type_phrase(element.type())));
+                ok = false;
+                continue;
+            }
+            const std::string &v = str->get();
+            if (v.empty() || v[0] != '/') {
+                error(line, "file glob " + quoted(v) + " in [cell.stats] of " + label() +
+                                " is not an absolute path; the expected file tree is given "
+                                "as globs starting with '/', e.g. \"/var/www/*\"");
+                ok = false;
+                continue;
+            }
+            if (auto problem = check_pattern("file glob", v, KIS_PROGRAM_MAX)) {
+                error(line, *problem);
+                ok = false;
+                continue;
+            }
+            globs.push_back(v);
+        }
+        if (ok)
+            s.files = std::move(globs);
+    }
+
+    // A multiplier of the deviation: a number 0..1000.0, in tenths.
+    std::optional<std::uint32_t> mult_value(const toml::table &t, std::string_view where,
+                                            std::string_view key, std::string_view what) {
+        const toml::node *node = t.get(key);
+        if (!node)
+            return std::nullopt;
+        double v = 0;
+        if (const auto *f = node->as_floating_point()) {
+            v = f->get();
+        } else if (const auto *i = node->as_integer()) {
+            v = static_cast<double>(i->get());
+        } else {
+            error(line_of(*node), std::string(key) + " in " + std::string(where) + " of " +
+                                      label() +
+                                      " must be a number of deviations such as 3.0, not " +
+                                      std::string(type_phrase(node->type())));
+            return std::nullopt;
+        }
+        if (!(v >= 0 && v <= KIS_MULT_MAX / 10.0)) {
+            error(line_of(*node), std::string(key) + " " + number_text(v) + " in " +
+                                      std::string(where) + " of " + label() +
+                                      " is out of range; use 0.0.." + tenths_text(KIS_MULT_MAX) +
+                                      " (" + std::string(what) + ")");
+            return std::nullopt;
+        }
+        return static_cast<std::uint32_t>(std::llround(v * 10));
+    }
+
+    void parse_param(std::uint32_t id, const toml::key &key, const toml::node &node,
+                     StatsConfig &s) {
+        std::string name = stat_param_name(id);
+        std::string where = "[cell.stats." + name + "]";
+        const toml::table *t = node.as_table();
+        if (!t) {
+            error(line_of(key, node), name + " in [cell.stats] of " + label() +
+                                          " must be a table (" + where + "), not " +
+                                          std::string(type_phrase(node.type())));
+            return;
+        }
+        const kis_stat_param_info *info = kis_stat_param(id);
+        std::string unit = info && info->unit ? info->unit : "";
+        std::size_t errors_before = out_.errors.size();
+        ParamConfig p;
+        p.id = id;
+        p.line = line_of(key, node);
+        p.mult1 = mult_value(*t, where, "mult1", "deviations above the mean for danger signal 1");
+        p.mult2 = mult_value(*t, where, "mult2", "deviations above the mean for danger signal 2");
+        if (auto v = table_number(*t, where, "floor", 0, INT64_MAX,
+                                  "the least deviation used, in " + unit))
+            p.floor = static_cast<std::uint64_t>(*v);
+        if (auto v = table_number(*t, where, "expect", 0, INT64_MAX,
+                                  "the expected value while learning, in " + unit))
+            p.expect = static_cast<std::uint64_t>(*v);
+        if (auto v = table_number(*t, where, "tolerance", 0, KIS_TOLERANCE_MAX,
+                                  "percent of the expected value"))
+            p.tolerance = static_cast<std::uint32_t>(*v);
+        if (t->get("tolerance") && !t->get("expect"))
+            error(line_of(*t->get("tolerance")),
+                  "tolerance in " + where + " of " + label() +
+                      " needs expect: it is how far, in percent, a sample learned may be from "
+                      "the expected value");
+        if (p.expect && !p.tolerance)
+            p.tolerance = kToleranceDefault;
+        // Compared when every multiplier given is good, with the defaults for the others.
+        bool mults_ok = (!t->get("mult1") || p.mult1) && (!t->get("mult2") || p.mult2);
+        if ((p.mult1 || p.mult2) && mults_ok && info) {
+            std::uint32_t m1 = p.mult1.value_or(info->limits.mult1);
+            std::uint32_t m2 = p.mult2.value_or(info->limits.mult2);
+            if (m2 < m1) {
+                const toml::node *at = p.mult2 ? t->get("mult2") : t->get("mult1");
+                error(line_of(*at), "mult2 " + tenths_text(m2) + (p.mult2 ? "" : " (the default)") +
+                                        " in " + where + " of " + label() + " is below mult1 " +
+                                        tenths_text(m1) + (p.mult1 ? "" : " (the default)") +
+                                        "; danger signal 2 needs at least as many deviations "
+                                        "as danger signal 1");
+            }
+        }
+        for (auto &&[k, value] : *t) {
+            std::string_view ks = k.str();
+            if (std::find(kParamKeys.begin(), kParamKeys.end(), ks) != kParamKeys.end())
+                continue;
+            error(line_of(k, value), "unknown key " + quoted(ks) + " in " + where + " of " +
+                                         label() + param_suggestion(ks, where));
+        }
+        if (out_.errors.size() == errors_before)
+            s.params.push_back(p);
+    }
+
+    void parse_stats(CellConfig &cell) {
+        const toml::node *node = get("stats");
+        if (!node)
+            return;
+        const toml::table *st = node->as_table();
+        if (!st) {
+            error(line_of(*node), "stats in " + label() + " must be a table ([cell.stats] after " +
+                                      "the [[cell]]), not " +
+                                      std::string(type_phrase(node->type())));
+            return;
+        }
+        StatsConfig &s = cell.stats;
+        s.given = true;
+        parse_interval(*st, s);
+        if (auto v = table_number(*st, "[cell.stats]", "hold1", 0, KIS_DANGER_HOLD_MAX,
+                                  "quiet intervals before danger signal 1 ends"))
+            s.hold1 = static_cast<std::uint32_t>(*v);
+        if (auto v = table_number(*st, "[cell.stats]", "hold2", 0, KIS_DANGER_HOLD_MAX,
+                                  "quiet intervals before danger signal 2 falls to 1"))
+            s.hold2 = static_cast<std::uint32_t>(*v);
+        if (auto v = table_number(*st, "[cell.stats]", "file_tree", 1, KIS_FILE_TREE_MAX,
+                                  "room for the files and directories learned"))
+            s.file_tree = static_cast<std::uint32_t>(*v);
+        parse_files(*st, s);
+        for (auto &&[key, value] : *st) {
+            std::string_view k = key.str();
+            if (std::find(kStatsKeys.begin(), kStatsKeys.end(), k) != kStatsKeys.end())
+                continue;
+            if (k == "files" && !value.is_table())
+                continue; // the expected file tree, parse_files
+            auto id = find_param(k);
+            if (id && *id != KIS_PARAM_SEQ) {
+                parse_param(*id, key, value, s);
+                continue;
+            }
+            if (id) {
+                error(line_of(key, value),
+                      "seq in [cell.stats] of " + label() +
+                          ": the thresholds of the sequence anomaly are threshold and "
+                          "threshold2 in [cell.sequence]");
+                continue;
+            }
+            if (value.is_table())
+                error(line_of(key, value), "unknown parameter " + quoted(k) +
+                                               " in [cell.stats] of " + label() +
+                                               stats_suggestion(k, true));
+            else
+                error(line_of(key, value), "unknown key " + quoted(k) + " in [cell.stats] of " +
+                                               label() + stats_suggestion(k, false));
+        }
+        std::sort(s.params.begin(), s.params.end(),
+                  [](const ParamConfig &a, const ParamConfig &b) { return a.id < b.id; });
+    }
+
     void check_unknown_keys(const CellConfig &) {
         for (auto &&[key, node] : table_) {
             std::string_view k = key.str();
             if (std::find(kCellKeys.begin(), kCellKeys.end(), k) != kCellKeys.end())
                 continue;
-            std::string hint = node.is_table()
-                                   ? std::string(" (a cell has only the sub-table [cell.sequence])")
-                                   : suggestion(k);
+            std::string hint =
+                node.is_table()
+                    ? std::string(" (a cell has only the sub-tables [cell.sequence] and "
+                                  "[cell.stats])")
+                    : suggestion(k);
             error(line_of(key, node), "unknown key " + quoted(k) + " in " + label() + hint);
         }
     }
@@ -416,6 +755,189 @@ std::optional<std::string> check_pattern(std::string_view what, std::string_view
                "(\"\\\\[\" in a TOML string)";
     }
     return std::nullopt;
+}
+
+std::optional<std::uint32_t> find_param(std::string_view name) {
+    std::string n(name);
+    if (n.find('\0') != std::string::npos)
+        return std::nullopt;
+    int id = kis_stat_param_find(n.c_str());
+    if (id < 0 || id >= KIS_PARAM_COUNT)
+        return std::nullopt;
+    return static_cast<std::uint32_t>(id);
+}
+
+std::string stat_param_name(std::uint32_t id) {
+    const kis_stat_param_info *info = kis_stat_param(id);
+    if (!info || !info->name)
+        return "param" + std::to_string(id);
+    return info->name;
+}
+
+std::string tenths_text(std::uint32_t tenths) {
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
+}
+
+std::optional<std::uint64_t> parse_duration_ms(std::string_view text) {
+    // NUMBER[.FRACTION]UNIT, UNIT one of ms, s, m; a whole number of milliseconds.
+    std::size_t digits = 0;
+    while (digits < text.size() &&
+           ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.'))
+        digits++;
+    std::string_view number = text.substr(0, digits);
+    std::string_view unit = text.substr(digits);
+    std::uint64_t unit_ms = 0;
+    if (unit == "ms")
+        unit_ms = 1;
+    else if (unit == "s")
+        unit_ms = 1000;
+    else if (unit == "m")
+        unit_ms = 60000;
+    else
+        return std::nullopt;
+    std::size_t dot = number.find('.');
+    std::string_view whole = number.substr(0, dot);
+    std::string_view frac =
+        dot == std::string_view::npos ? std::string_view() : number.substr(dot + 1);
+    if (whole.empty() || whole.size() > 9 || frac.size() > 3 ||
+        (dot != std::string_view::npos && frac.empty()) || frac.find('.') != std::string_view::npos)
+        return std::nullopt;
+    std::uint64_t w = 0, f = 0, scale = 1;
+    std::from_chars(whole.data(), whole.data() + whole.size(), w);
+    if (!frac.empty())
+        std::from_chars(frac.data(), frac.data() + frac.size(), f);
+    for (std::size_t i = 0; i < frac.size(); i++)
+        scale *= 10;
+    std::uint64_t scaled = (w * scale + f) * unit_ms; // milliseconds times scale
+    if (scaled % scale)
+        return std::nullopt; // not a whole number of milliseconds
+    return scaled / scale;
+}
+
+namespace {
+
+std::string unit_of(std::uint32_t id) {
+    const kis_stat_param_info *info = kis_stat_param(id);
+    return info && info->unit ? info->unit : "units";
+}
+
+// A decimal number of deviations, "3", "3.5", in tenths (rounded); nothing if it is not one or
+// above KIS_MULT_MAX.
+std::optional<std::uint32_t> parse_mult(std::string_view text) {
+    if (text.empty() || text.size() > 16 || text.front() == '.' || text.back() == '.' ||
+        std::count(text.begin(), text.end(), '.') > 1 ||
+        text.find_first_not_of("0123456789.") != std::string_view::npos)
+        return std::nullopt;
+    double v = std::strtod(std::string(text).c_str(), nullptr);
+    if (!(v >= 0 && v <= KIS_MULT_MAX / 10.0))
+        return std::nullopt;
+    return static_cast<std::uint32_t>(std::llround(v * 10));
+}
+
+} // namespace
+
+std::optional<std::string> parse_param_setting(std::string_view text, ParamConfig &out) {
+    std::size_t colon = text.find(':');
+    std::vector<std::string_view> names = stats_param_names();
+    if (colon == std::string_view::npos)
+        return "--param " + quoted(text) +
+               " must be NAME:KEY=VALUE,..., e.g. cpu:mult1=4,mult2=8,floor=1000";
+    std::string_view name = text.substr(0, colon);
+    auto id = find_param(name);
+    if (id && *id == KIS_PARAM_SEQ)
+        return "--param seq: the thresholds of the sequence anomaly are set with --threshold and "
+               "--threshold2";
+    if (!id) {
+        std::string_view best = closest(name, names);
+        return "--param: unknown parameter " + quoted(name) +
+               (best.empty() ? "" : did_you_mean(best)) + "; the parameters are " + joined(names);
+    }
+    ParamConfig p;
+    p.id = *id;
+    std::string_view rest = text.substr(colon + 1);
+    std::string label = "--param " + std::string(name);
+    if (rest.empty())
+        return label + ": nothing to set; give mult1=X, mult2=Y and/or floor=Z";
+    std::vector<std::string_view> items;
+    for (;;) {
+        std::size_t comma = rest.find(',');
+        items.push_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos)
+            break;
+        rest = rest.substr(comma + 1);
+    }
+    for (std::string_view item : items) {
+        std::size_t eq = item.find('=');
+        std::string_view key = item.substr(0, eq);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+        if (key == "expect" || key == "tolerance")
+            return label + ": " + std::string(key) +
+                   " is fixed when the cell is loaded ([cell.stats." + std::string(name) +
+                   "] of its config); set mult1, mult2 or floor";
+        if (std::find(kParamSetKeys.begin(), kParamSetKeys.end(), key) == kParamSetKeys.end()) {
+            std::string_view best = closest(key, kParamSetKeys);
+            return label + ": unknown key " + quoted(key) +
+                   (best.empty() ? "" : did_you_mean(best)) + "; use mult1, mult2 and floor";
+        }
+        if (value.empty())
+            return label + ": " + std::string(key) + " needs a value: " + std::string(key) + "=N";
+        if ((key == "mult1" && p.mult1) || (key == "mult2" && p.mult2) ||
+            (key == "floor" && p.floor))
+            return label + ": " + std::string(key) + " is given twice";
+        if (key == "floor") {
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (ec != std::errc() || end != value.data() + value.size())
+                return label + ": floor must be a whole number of " + unit_of(*id) +
+                       ", 0 or more, not " + quoted(value);
+            p.floor = n;
+            continue;
+        }
+        auto m = parse_mult(value);
+        if (!m)
+            return label + ": " + std::string(key) + " must be a number of deviations from 0 to " +
+                   tenths_text(KIS_MULT_MAX) + " such as 3 or 4.5, not " + quoted(value);
+        (key == "mult1" ? p.mult1 : p.mult2) = *m;
+    }
+    if (p.mult1 && p.mult2 && *p.mult2 < *p.mult1)
+        return label + ": mult2 " + tenths_text(*p.mult2) + " is below mult1 " +
+               tenths_text(*p.mult1) +
+               "; danger signal 2 needs at least as many deviations as danger signal 1";
+    out = p;
+    return std::nullopt;
+}
+
+std::string stats_summary(const CellConfig &cell) {
+    const StatsConfig &s = cell.stats;
+    if (!s.given)
+        return {};
+    std::string out =
+        "  cell " + cell.name + ": threshold2 " + std::to_string(cell.sequence.threshold2) +
+        ", interval " + std::to_string(s.interval_ms) + "ms, hold1 " + std::to_string(s.hold1) +
+        ", hold2 " + std::to_string(s.hold2) + ", file-tree " + std::to_string(s.file_tree) + "\n";
+    if (!s.files.empty()) {
+        out += "    files";
+        for (std::size_t i = 0; i < s.files.size(); i++)
+            out += (i ? ", " : " ") + quoted(s.files[i]);
+        out += "\n";
+    }
+    for (const ParamConfig &p : s.params) {
+        std::string line;
+        auto add = [&](const std::string &item) { line += (line.empty() ? "" : ", ") + item; };
+        if (p.mult1)
+            add("mult1 " + tenths_text(*p.mult1));
+        if (p.mult2)
+            add("mult2 " + tenths_text(*p.mult2));
+        if (p.floor)
+            add("floor " + std::to_string(*p.floor));
+        if (p.expect)
+            add("expect " + std::to_string(*p.expect));
+        if (p.tolerance)
+            add("tolerance " + std::to_string(*p.tolerance) + "%");
+        out += "    " + stat_param_name(p.id) + ": " + (line.empty() ? "defaults" : line) + "\n";
+    }
+    return out;
 }
 
 FileConfig parse_cell_config(std::string_view text, const std::string &path) {

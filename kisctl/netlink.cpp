@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -187,6 +188,40 @@ const Policy<KIS_CELL_ATTR_MAX + 1> &cell_policy() {
         p[KIS_CELL_ATTR_PROFILE_KGRAMS] = policy(NLA_U32);
         p[KIS_CELL_ATTR_ALERTS] = policy(NLA_U64);
         p[KIS_CELL_ATTR_TRACE_LOST] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_SEQ_THRESHOLD2] = policy(NLA_U16);
+        p[KIS_CELL_ATTR_STAT_INTERVAL] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_DANGER_HOLD1] = policy(NLA_U16);
+        p[KIS_CELL_ATTR_DANGER_HOLD2] = policy(NLA_U16);
+        p[KIS_CELL_ATTR_FILE_TREE] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_PARAMS] = policy(NLA_NESTED);
+        p[KIS_CELL_ATTR_DANGER] = policy(NLA_U8);
+        p[KIS_CELL_ATTR_DANGER_EVENTS] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_TRAINING] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_STAT_SAMPLES] = policy(NLA_U64);
+        p[KIS_CELL_ATTR_FILES_LEARNED] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_CONNECTIONS] = policy(NLA_U32);
+        return p;
+    }();
+    return p;
+}
+
+const Policy<KIS_PARAM_ATTR_MAX + 1> &param_policy() {
+    static const Policy<KIS_PARAM_ATTR_MAX + 1> p = [] {
+        Policy<KIS_PARAM_ATTR_MAX + 1> p{};
+        p[KIS_PARAM_ATTR_ID] = policy(NLA_U8);
+        p[KIS_PARAM_ATTR_MULT1] = policy(NLA_U16);
+        p[KIS_PARAM_ATTR_MULT2] = policy(NLA_U16);
+        p[KIS_PARAM_ATTR_FLOOR] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_EXPECT] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_TOLERANCE] = policy(NLA_U16);
+        p[KIS_PARAM_ATTR_SAMPLES] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_MEAN] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_DEV] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_T1] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_T2] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_VALUE] = policy(NLA_U64);
+        p[KIS_PARAM_ATTR_LEVEL] = policy(NLA_U8);
+        p[KIS_PARAM_ATTR_ARMED] = policy(NLA_U8);
         return p;
     }();
     return p;
@@ -220,6 +255,18 @@ const Policy<KIS_EVENT_ATTR_MAX + 1> &event_policy() {
         p[KIS_EVENT_ATTR_SCORE] = policy(NLA_U32);
         p[KIS_EVENT_ATTR_THRESHOLD] = policy(NLA_U32);
         p[KIS_EVENT_ATTR_CALLS] = policy(NLA_UNSPEC);
+        p[KIS_EVENT_ATTR_PARAM] = policy(NLA_U8);
+        p[KIS_EVENT_ATTR_LEVEL] = policy(NLA_U8);
+        p[KIS_EVENT_ATTR_VALUE] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_MEAN] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_DEV] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_T1] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_T2] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_PEER] = policy(NLA_UNSPEC, sizeof(kis_peer)); // size checked too
+        p[KIS_EVENT_ATTR_PATH] = policy(NLA_STRING, KIS_PATH_MAX);
+        p[KIS_EVENT_ATTR_EXPECT] = policy(NLA_U64);
+        p[KIS_EVENT_ATTR_TOLERANCE] = policy(NLA_U16);
+        p[KIS_EVENT_ATTR_CELL_LEVEL] = policy(NLA_U8);
         return p;
     }();
     return p;
@@ -241,7 +288,34 @@ Result<TopAttrs> parse_top(const nlmsghdr *hdr, const std::string &what) {
     return tb;
 }
 
-CellInfo parse_cell(const std::array<nlattr *, KIS_CELL_ATTR_MAX + 1> &a) {
+using CellAttrs = std::array<nlattr *, KIS_CELL_ATTR_MAX + 1>;
+
+// One KIS_CELL_ATTR_PARAM nest of a dump; nothing if it is malformed.
+std::optional<ParamInfo> parse_param(nlattr *nest) {
+    std::array<nlattr *, KIS_PARAM_ATTR_MAX + 1> a{};
+    if (nla_parse_nested(a.data(), KIS_PARAM_ATTR_MAX, nest, param_policy().data()) < 0 ||
+        !a[KIS_PARAM_ATTR_ID] || nla_get_u8(a[KIS_PARAM_ATTR_ID]) >= KIS_PARAM_COUNT)
+        return std::nullopt;
+    ParamInfo p;
+    p.id = get_u8(a[KIS_PARAM_ATTR_ID]);
+    p.mult1 = get_u16(a[KIS_PARAM_ATTR_MULT1]);
+    p.mult2 = get_u16(a[KIS_PARAM_ATTR_MULT2]);
+    p.floor = get_u64(a[KIS_PARAM_ATTR_FLOOR]);
+    if (a[KIS_PARAM_ATTR_EXPECT])
+        p.expect = get_u64(a[KIS_PARAM_ATTR_EXPECT]);
+    p.tolerance = get_u16(a[KIS_PARAM_ATTR_TOLERANCE]);
+    p.samples = get_u64(a[KIS_PARAM_ATTR_SAMPLES]);
+    p.mean = get_u64(a[KIS_PARAM_ATTR_MEAN]);
+    p.dev = get_u64(a[KIS_PARAM_ATTR_DEV]);
+    p.t1 = a[KIS_PARAM_ATTR_T1] ? get_u64(a[KIS_PARAM_ATTR_T1]) : KIS_STAT_NEVER;
+    p.t2 = a[KIS_PARAM_ATTR_T2] ? get_u64(a[KIS_PARAM_ATTR_T2]) : KIS_STAT_NEVER;
+    p.value = get_u64(a[KIS_PARAM_ATTR_VALUE]);
+    p.level = get_u8(a[KIS_PARAM_ATTR_LEVEL]);
+    p.armed = get_u8(a[KIS_PARAM_ATTR_ARMED]) != 0;
+    return p;
+}
+
+Result<CellInfo> parse_cell(const CellAttrs &a) {
     CellInfo c;
     c.name = get_string(a[KIS_CELL_ATTR_NAME]);
     c.program = get_string(a[KIS_CELL_ATTR_PROGRAM]);
@@ -266,6 +340,31 @@ CellInfo parse_cell(const std::array<nlattr *, KIS_CELL_ATTR_MAX + 1> &a) {
     c.profile_kgrams = get_u32(a[KIS_CELL_ATTR_PROFILE_KGRAMS]);
     c.alerts = get_u64(a[KIS_CELL_ATTR_ALERTS]);
     c.trace_lost = get_u64(a[KIS_CELL_ATTR_TRACE_LOST]);
+    c.seq_threshold2 = get_u16(a[KIS_CELL_ATTR_SEQ_THRESHOLD2]);
+    c.stat_interval_ms = get_u32(a[KIS_CELL_ATTR_STAT_INTERVAL]);
+    c.danger_hold1 = get_u16(a[KIS_CELL_ATTR_DANGER_HOLD1]);
+    c.danger_hold2 = get_u16(a[KIS_CELL_ATTR_DANGER_HOLD2]);
+    c.file_tree = get_u32(a[KIS_CELL_ATTR_FILE_TREE]);
+    c.danger = get_u8(a[KIS_CELL_ATTR_DANGER]);
+    c.danger_events = get_u64(a[KIS_CELL_ATTR_DANGER_EVENTS]);
+    c.training = get_u64(a[KIS_CELL_ATTR_TRAINING]);
+    c.stat_samples = get_u64(a[KIS_CELL_ATTR_STAT_SAMPLES]);
+    c.files_learned = get_u32(a[KIS_CELL_ATTR_FILES_LEARNED]);
+    c.connections = get_u32(a[KIS_CELL_ATTR_CONNECTIONS]);
+    if (nlattr *params = a[KIS_CELL_ATTR_PARAMS]) {
+        nlattr *one = nullptr;
+        int rem = 0;
+        nla_for_each_nested(one, params, rem) {
+            if (nla_type(one) != KIS_CELL_ATTR_PARAM)
+                continue;
+            std::optional<ParamInfo> p = parse_param(one);
+            if (!p)
+                return malformed("cell");
+            c.params.push_back(*p);
+        }
+        std::stable_sort(c.params.begin(), c.params.end(),
+                         [](const ParamInfo &x, const ParamInfo &y) { return x.id < y.id; });
+    }
     return c;
 }
 
@@ -291,6 +390,87 @@ std::string protocol_mismatch_message(std::uint32_t module_protocol) {
     return "protocol mismatch: module speaks version " + std::to_string(module_protocol) +
            ", kisctl speaks version " + std::to_string(KIS_GENL_VERSION) +
            "; use the kisctl built with this module";
+}
+
+namespace {
+
+// A KIS_CELL_ATTR_PARAMS nest of PARAM nests: the ID and what was given, each.
+bool put_params(nl_msg *m, const std::vector<ParamConfig> &params) {
+    if (params.empty())
+        return true;
+    nlattr *all = nla_nest_start(m, KIS_CELL_ATTR_PARAMS | NLA_F_NESTED);
+    if (!all)
+        return false;
+    for (const ParamConfig &p : params) {
+        nlattr *one = nla_nest_start(m, KIS_CELL_ATTR_PARAM | NLA_F_NESTED);
+        if (!one || nla_put_u8(m, KIS_PARAM_ATTR_ID, static_cast<std::uint8_t>(p.id)) < 0 ||
+            (p.mult1 &&
+             nla_put_u16(m, KIS_PARAM_ATTR_MULT1, static_cast<std::uint16_t>(*p.mult1)) < 0) ||
+            (p.mult2 &&
+             nla_put_u16(m, KIS_PARAM_ATTR_MULT2, static_cast<std::uint16_t>(*p.mult2)) < 0) ||
+            (p.floor && nla_put_u64(m, KIS_PARAM_ATTR_FLOOR, *p.floor) < 0) ||
+            (p.expect && nla_put_u64(m, KIS_PARAM_ATTR_EXPECT, *p.expect) < 0) ||
+            (p.tolerance && nla_put_u16(m, KIS_PARAM_ATTR_TOLERANCE,
+                                        static_cast<std::uint16_t>(*p.tolerance)) < 0) ||
+            nla_nest_end(m, one) < 0)
+            return false;
+    }
+    return nla_nest_end(m, all) >= 0;
+}
+
+} // namespace
+
+bool put_cell_config(nl_msg *m, const CellConfig &c) {
+    const SequenceConfig &q = c.sequence;
+    const StatsConfig &s = c.stats;
+    if (nla_put_string(m, KIS_CELL_ATTR_NAME, c.name.c_str()) < 0 ||
+        nla_put_string(m, KIS_CELL_ATTR_PROGRAM, c.program.c_str()) < 0 ||
+        nla_put_string(m, KIS_CELL_ATTR_ARGS, c.args.c_str()) < 0 ||
+        nla_put_u8(m, KIS_CELL_ATTR_FOLLOW_EXEC, c.follow_exec ? 1 : 0) < 0 ||
+        nla_put_u32(m, KIS_CELL_ATTR_MAX_TASKS, c.max_tasks) < 0 ||
+        nla_put_u8(m, KIS_CELL_ATTR_SEQ_K, static_cast<std::uint8_t>(q.k)) < 0 ||
+        nla_put_u16(m, KIS_CELL_ATTR_SEQ_WINDOW, static_cast<std::uint16_t>(q.window)) < 0 ||
+        nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD, static_cast<std::uint16_t>(q.threshold)) < 0 ||
+        nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD2, static_cast<std::uint16_t>(q.threshold2)) <
+            0 ||
+        nla_put_u32(m, KIS_CELL_ATTR_LEARN_PREFIXES, q.learn_prefixes) < 0 ||
+        nla_put_u32(m, KIS_CELL_ATTR_LEARN_KGRAMS, q.learn_kgrams) < 0 ||
+        nla_put_u32(m, KIS_CELL_ATTR_STAT_INTERVAL, s.interval_ms) < 0 ||
+        nla_put_u16(m, KIS_CELL_ATTR_DANGER_HOLD1, static_cast<std::uint16_t>(s.hold1)) < 0 ||
+        nla_put_u16(m, KIS_CELL_ATTR_DANGER_HOLD2, static_cast<std::uint16_t>(s.hold2)) < 0 ||
+        nla_put_u32(m, KIS_CELL_ATTR_FILE_TREE, s.file_tree) < 0)
+        return false;
+    if (!s.files.empty()) {
+        nlattr *globs = nla_nest_start(m, KIS_CELL_ATTR_FILE_GLOBS | NLA_F_NESTED);
+        if (!globs)
+            return false;
+        for (const std::string &f : s.files)
+            if (nla_put_string(m, KIS_CELL_ATTR_FILE_GLOB, f.c_str()) < 0)
+                return false;
+        if (nla_nest_end(m, globs) < 0)
+            return false;
+    }
+    return put_params(m, s.params);
+}
+
+bool put_cell_settings(nl_msg *m, const CellSettings &s) {
+    auto put16 = [&](int type, const std::optional<std::uint16_t> &v) {
+        return !v || nla_put_u16(m, type, *v) >= 0;
+    };
+    return put16(KIS_CELL_ATTR_SEQ_WINDOW, s.window) &&
+           put16(KIS_CELL_ATTR_SEQ_THRESHOLD, s.threshold) &&
+           put16(KIS_CELL_ATTR_SEQ_THRESHOLD2, s.threshold2) &&
+           put16(KIS_CELL_ATTR_DANGER_HOLD1, s.hold1) &&
+           put16(KIS_CELL_ATTR_DANGER_HOLD2, s.hold2) && put_params(m, s.params);
+}
+
+Result<CellInfo> parse_cell_info(const nlattr *nest) {
+    CellAttrs a{};
+    if (nla_parse_nested(a.data(), KIS_CELL_ATTR_MAX, const_cast<nlattr *>(nest),
+                         cell_policy().data()) < 0 ||
+        !a[KIS_CELL_ATTR_NAME])
+        return malformed("cell");
+    return parse_cell(a);
 }
 
 Result<Module> Module::connect() {
@@ -407,8 +587,12 @@ Result<ModuleInfo> Module::version() {
 Result<void> Module::load_cells(const std::vector<CellConfig> &cells) {
     // Room for every attribute at its largest, plus headers.
     std::size_t size = 4096;
-    for (const CellConfig &c : cells)
-        size += 256 + c.name.size() + c.program.size() + c.args.size();
+    for (const CellConfig &c : cells) {
+        size += 384 + c.name.size() + c.program.size() + c.args.size();
+        for (const std::string &f : c.stats.files)
+            size += 8 + f.size();
+        size += 64 * c.stats.params.size();
+    }
     auto msg = new_request(KIS_CMD_CELL_LOAD, 0, size);
     if (!msg)
         return msg.error();
@@ -423,25 +607,17 @@ Result<void> Module::load_cells(const std::vector<CellConfig> &cells) {
     std::vector<long> starts;
     for (const CellConfig &c : cells) {
         nlattr *one = nla_nest_start(m, KIS_ATTR_CELL | NLA_F_NESTED);
-        if (one)
-            starts.push_back(reinterpret_cast<char *>(one) -
-                             reinterpret_cast<char *>(nlmsg_hdr(m)));
-        if (!one || nla_put_string(m, KIS_CELL_ATTR_NAME, c.name.c_str()) < 0 ||
-            nla_put_string(m, KIS_CELL_ATTR_PROGRAM, c.program.c_str()) < 0 ||
-            nla_put_string(m, KIS_CELL_ATTR_ARGS, c.args.c_str()) < 0 ||
-            nla_put_u8(m, KIS_CELL_ATTR_FOLLOW_EXEC, c.follow_exec ? 1 : 0) < 0 ||
-            nla_put_u32(m, KIS_CELL_ATTR_MAX_TASKS, c.max_tasks) < 0 ||
-            nla_put_u8(m, KIS_CELL_ATTR_SEQ_K, static_cast<std::uint8_t>(c.sequence.k)) < 0 ||
-            nla_put_u16(m, KIS_CELL_ATTR_SEQ_WINDOW,
-                        static_cast<std::uint16_t>(c.sequence.window)) < 0 ||
-            nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD,
-                        static_cast<std::uint16_t>(c.sequence.threshold)) < 0 ||
-            nla_put_u32(m, KIS_CELL_ATTR_LEARN_PREFIXES, c.sequence.learn_prefixes) < 0 ||
-            nla_put_u32(m, KIS_CELL_ATTR_LEARN_KGRAMS, c.sequence.learn_kgrams) < 0)
+        if (!one)
             return too_big;
-        nla_nest_end(m, one);
+        starts.push_back(reinterpret_cast<char *>(one) - reinterpret_cast<char *>(nlmsg_hdr(m)));
+        if (!put_cell_config(m, c) || nla_nest_end(m, one) < 0)
+            return too_big;
     }
-    nla_nest_end(m, all);
+    // A nest's length is 16 bits: all cells must fit in 64 KiB.
+    if (nla_nest_end(m, all) < 0)
+        return too_big;
+    if (Result<void> r = reserve_send_buffer(nlmsg_hdr(m)->nlmsg_len); !r)
+        return r;
     Result<void> r = transact(m, nullptr);
     if (r || r.error().bad_attr_offset < 0)
         return r;
@@ -475,13 +651,12 @@ Result<std::vector<CellInfo>> Module::cells() {
         auto tb = parse_top(hdr, "cell");
         if (!tb)
             return tb.error();
-        std::array<nlattr *, KIS_CELL_ATTR_MAX + 1> a{};
-        if (!(*tb)[KIS_ATTR_CELL] ||
-            nla_parse_nested(a.data(), KIS_CELL_ATTR_MAX, (*tb)[KIS_ATTR_CELL],
-                             cell_policy().data()) < 0 ||
-            !a[KIS_CELL_ATTR_NAME])
+        if (!(*tb)[KIS_ATTR_CELL])
             return malformed("cell");
-        cells.push_back(parse_cell(a));
+        Result<CellInfo> c = parse_cell_info((*tb)[KIS_ATTR_CELL]);
+        if (!c)
+            return c.error();
+        cells.push_back(std::move(c).value());
         return {};
     });
     if (!r)
@@ -554,8 +729,7 @@ Result<void> Module::cell_command(std::uint8_t cmd, const std::string &name) {
     return transact(msg->get(), nullptr);
 }
 
-Result<void> Module::set_cell(const std::string &name, std::optional<std::uint16_t> window,
-                              std::optional<std::uint16_t> threshold) {
+Result<void> Module::set_cell(const std::string &name, const CellSettings &settings) {
     auto msg = new_request(KIS_CMD_CELL_SET, 0);
     if (!msg)
         return msg.error();
@@ -563,10 +737,8 @@ Result<void> Module::set_cell(const std::string &name, std::optional<std::uint16
     if (nla_put_string(m, KIS_ATTR_CELL_NAME, name.c_str()) < 0)
         return make_error("cannot build the request: out of memory");
     nlattr *nest = nla_nest_start(m, KIS_ATTR_CELL | NLA_F_NESTED);
-    if (!nest || (window && nla_put_u16(m, KIS_CELL_ATTR_SEQ_WINDOW, *window) < 0) ||
-        (threshold && nla_put_u16(m, KIS_CELL_ATTR_SEQ_THRESHOLD, *threshold) < 0))
+    if (!nest || !put_cell_settings(m, settings) || nla_nest_end(m, nest) < 0)
         return make_error("cannot build the request: out of memory");
-    nla_nest_end(m, nest);
     return transact(m, nullptr);
 }
 
@@ -785,6 +957,16 @@ Result<void> Subscription::dispatch(const nlmsghdr *hdr, const Handlers &handler
         if (!a)
             return a.error();
         handlers.on_alert(*a);
+    } else if (g->cmd == KIS_CMD_DANGER && handlers.on_danger) {
+        Result<DangerEvent> d = parse_danger(hdr);
+        if (!d)
+            return d.error();
+        handlers.on_danger(*d);
+    } else if (g->cmd == KIS_CMD_TRAINING && handlers.on_training) {
+        Result<TrainingEvent> t = parse_training(hdr);
+        if (!t)
+            return t.error();
+        handlers.on_training(*t);
     } else if (g->cmd == KIS_CMD_TRACE && handlers.on_trace) {
         Result<TraceBatch> b = parse_trace(hdr);
         if (!b)
@@ -840,6 +1022,147 @@ Result<std::size_t> Subscription::receive(const Handlers &handlers, std::size_t 
         }
     }
     return count;
+}
+
+// ---- danger and training events, statistics ------------------------------------------------
+
+namespace {
+
+using EventAttrs = std::array<nlattr *, KIS_EVENT_ATTR_MAX + 1>;
+
+Result<EventAttrs> parse_event_nest(const nlmsghdr *hdr, const std::string &what) {
+    auto tb = parse_top(hdr, what);
+    if (!tb)
+        return tb.error();
+    EventAttrs a{};
+    if (!(*tb)[KIS_ATTR_EVENT] ||
+        nla_parse_nested(a.data(), KIS_EVENT_ATTR_MAX, (*tb)[KIS_ATTR_EVENT],
+                         event_policy().data()) < 0)
+        return malformed(what);
+    return a;
+}
+
+} // namespace
+
+Result<DangerEvent> parse_danger(const nlmsghdr *hdr) {
+    auto a = parse_event_nest(hdr, "danger event");
+    if (!a)
+        return a.error();
+    const EventAttrs &e = *a;
+    if (!e[KIS_EVENT_ATTR_SEQ] || !e[KIS_EVENT_ATTR_CELL] || !e[KIS_EVENT_ATTR_PARAM] ||
+        !e[KIS_EVENT_ATTR_LEVEL] || get_u8(e[KIS_EVENT_ATTR_PARAM]) >= KIS_PARAM_COUNT ||
+        get_u8(e[KIS_EVENT_ATTR_LEVEL]) > KIS_DANGER_2 ||
+        get_u8(e[KIS_EVENT_ATTR_CELL_LEVEL]) > KIS_DANGER_2)
+        return malformed("danger event");
+    DangerEvent d;
+    d.seq = get_u64(e[KIS_EVENT_ATTR_SEQ]);
+    d.lost = get_u64(e[KIS_EVENT_ATTR_LOST]);
+    d.time_ns = get_u64(e[KIS_EVENT_ATTR_TIME_NS]);
+    d.cell = get_string(e[KIS_EVENT_ATTR_CELL]);
+    d.pid = get_u32(e[KIS_EVENT_ATTR_PID]);
+    d.tgid = e[KIS_EVENT_ATTR_TGID] ? get_u32(e[KIS_EVENT_ATTR_TGID]) : d.pid;
+    d.comm = get_string(e[KIS_EVENT_ATTR_COMM]);
+    d.param = get_u8(e[KIS_EVENT_ATTR_PARAM]);
+    d.level = get_u8(e[KIS_EVENT_ATTR_LEVEL]);
+    d.cell_level = e[KIS_EVENT_ATTR_CELL_LEVEL] ? get_u8(e[KIS_EVENT_ATTR_CELL_LEVEL]) : d.level;
+    d.value = get_u64(e[KIS_EVENT_ATTR_VALUE]);
+    d.mean = get_u64(e[KIS_EVENT_ATTR_MEAN]);
+    d.dev = get_u64(e[KIS_EVENT_ATTR_DEV]);
+    d.t1 = e[KIS_EVENT_ATTR_T1] ? get_u64(e[KIS_EVENT_ATTR_T1]) : ~std::uint64_t{0};
+    d.t2 = e[KIS_EVENT_ATTR_T2] ? get_u64(e[KIS_EVENT_ATTR_T2]) : ~std::uint64_t{0};
+    if (nlattr *peer = e[KIS_EVENT_ATTR_PEER]) {
+        if (nla_len(peer) != static_cast<int>(sizeof(kis_peer)))
+            return malformed("danger event");
+        kis_peer p{};
+        std::memcpy(&p, nla_data(peer), sizeof p);
+        d.peer = p;
+    }
+    d.path = get_string(e[KIS_EVENT_ATTR_PATH]);
+    return d;
+}
+
+Result<TrainingEvent> parse_training(const nlmsghdr *hdr) {
+    auto a = parse_event_nest(hdr, "training event");
+    if (!a)
+        return a.error();
+    const EventAttrs &e = *a;
+    if (!e[KIS_EVENT_ATTR_SEQ] || !e[KIS_EVENT_ATTR_CELL] ||
+        (!e[KIS_EVENT_ATTR_PARAM] && !e[KIS_EVENT_ATTR_PATH]) ||
+        (e[KIS_EVENT_ATTR_PARAM] && get_u8(e[KIS_EVENT_ATTR_PARAM]) >= KIS_PARAM_COUNT))
+        return malformed("training event");
+    TrainingEvent t;
+    t.seq = get_u64(e[KIS_EVENT_ATTR_SEQ]);
+    t.lost = get_u64(e[KIS_EVENT_ATTR_LOST]);
+    t.time_ns = get_u64(e[KIS_EVENT_ATTR_TIME_NS]);
+    t.cell = get_string(e[KIS_EVENT_ATTR_CELL]);
+    if (e[KIS_EVENT_ATTR_PARAM])
+        t.param = get_u8(e[KIS_EVENT_ATTR_PARAM]);
+    if (e[KIS_EVENT_ATTR_VALUE])
+        t.value = get_u64(e[KIS_EVENT_ATTR_VALUE]);
+    if (e[KIS_EVENT_ATTR_EXPECT])
+        t.expect = get_u64(e[KIS_EVENT_ATTR_EXPECT]);
+    if (e[KIS_EVENT_ATTR_TOLERANCE])
+        t.tolerance = get_u16(e[KIS_EVENT_ATTR_TOLERANCE]);
+    t.path = get_string(e[KIS_EVENT_ATTR_PATH]);
+    return t;
+}
+
+std::string peer_text(const kis_peer &peer) {
+    char addr[INET6_ADDRSTRLEN] = "";
+    std::string port = ":" + std::to_string(peer.peer_port);
+    if (peer.family == AF_INET && inet_ntop(AF_INET, peer.peer_addr, addr, sizeof addr))
+        return addr + port;
+    if (peer.family == AF_INET6 && inet_ntop(AF_INET6, peer.peer_addr, addr, sizeof addr))
+        return "[" + std::string(addr) + "]" + port;
+    return "family" + std::to_string(peer.family) + port;
+}
+
+Result<std::vector<std::uint8_t>> Module::stats_get(const std::string &name,
+                                                    kis_profile_source source) {
+    auto msg = new_request(KIS_CMD_STATS_GET, 0);
+    if (!msg)
+        return msg.error();
+    if (nla_put_string(msg->get(), KIS_ATTR_CELL_NAME, name.c_str()) < 0 ||
+        nla_put_u8(msg->get(), KIS_ATTR_PROFILE_SOURCE, static_cast<std::uint8_t>(source)) < 0)
+        return make_error("cannot build the request: out of memory");
+    std::optional<std::vector<std::uint8_t>> blob;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "statistics");
+        if (!tb)
+            return tb.error();
+        nlattr *stats = (*tb)[KIS_ATTR_STATS];
+        if (!stats || blob) // one reply with one blob
+            return malformed("statistics");
+        const auto *data = static_cast<const std::uint8_t *>(nla_data(stats));
+        blob.emplace(data, data + nla_len(stats));
+        return {};
+    });
+    if (!r)
+        return r.error();
+    if (!blob)
+        return make_error("the kis module sent no statistics for cell \"" + name +
+                          "\"; use the kisctl built with this module");
+    return std::move(*blob);
+}
+
+Result<void> Module::stats_load(const std::string &name, std::span<const std::uint8_t> blob) {
+    // An attribute's length is 16 bits.
+    constexpr std::size_t kAttrMax = 0xffff - NLA_HDRLEN;
+    if (blob.empty())
+        return make_error("the statistics are empty");
+    if (blob.size() > kAttrMax)
+        return make_error("the statistics are " + std::to_string(blob.size()) +
+                          " bytes; one request takes at most " + std::to_string(kAttrMax));
+    auto msg = new_request(KIS_CMD_STATS_LOAD, 0, 4096 + blob.size());
+    if (!msg)
+        return msg.error();
+    nl_msg *m = msg->get();
+    if (nla_put_string(m, KIS_ATTR_CELL_NAME, name.c_str()) < 0 ||
+        nla_put(m, KIS_ATTR_STATS, static_cast<int>(blob.size()), blob.data()) < 0)
+        return make_error("cannot build the statistics request: out of memory");
+    if (Result<void> r = reserve_send_buffer(nlmsg_hdr(m)->nlmsg_len); !r)
+        return r;
+    return transact(m, nullptr);
 }
 
 } // namespace kis

@@ -32,6 +32,25 @@ struct ModuleInfo {
     std::uint64_t events_lost = 0; // alerts the module dropped so far (its ring was full)
 };
 
+// One KIS_CELL_ATTR_PARAM nest of the KIS_CMD_CELL_GET dump: a parameter's settings and
+// state. Means, deviations and thresholds are in the parameter's unit.
+struct ParamInfo {
+    std::uint32_t id = 0;    // enum kis_param
+    std::uint32_t mult1 = 0; // tenths of the deviation
+    std::uint32_t mult2 = 0;
+    std::uint64_t floor = 0;
+    std::optional<std::uint64_t> expect; // hard tolerization, if the config gave it
+    std::uint32_t tolerance = 0;         // percent, with expect
+    std::uint64_t samples = 0;           // learned
+    std::uint64_t mean = 0;
+    std::uint64_t dev = 0;             // mean absolute deviation
+    std::uint64_t t1 = KIS_STAT_NEVER; // thresholds while armed; KIS_STAT_NEVER: never
+    std::uint64_t t2 = KIS_STAT_NEVER;
+    std::uint64_t value = 0;               // last sample
+    std::uint32_t level = KIS_DANGER_NONE; // its danger signal now
+    bool armed = false;                    // judged against t1 and t2
+};
+
 // One message of the KIS_CMD_CELL_GET dump.
 struct CellInfo {
     std::string name;
@@ -58,10 +77,37 @@ struct CellInfo {
     std::uint32_t profile_kgrams = 0;
     std::uint64_t alerts = 0;
     std::uint64_t trace_lost = 0;
+    // The APC's statistics and danger signals.
+    std::uint32_t seq_threshold2 = 0;
+    std::uint32_t stat_interval_ms = 0;
+    std::uint32_t danger_hold1 = 0;
+    std::uint32_t danger_hold2 = 0;
+    std::uint32_t file_tree = 0;            // room for learned files
+    std::uint32_t danger = KIS_DANGER_NONE; // the cell's level now
+    std::uint64_t danger_events = 0;
+    std::uint64_t training = 0;     // suspected training samples not learned
+    std::uint64_t stat_samples = 0; // intervals sampled
+    std::uint32_t files_learned = 0;
+    std::uint32_t connections = 0; // tracked now
+    std::vector<ParamInfo> params; // as the module sends them, by id
 
     bool learning() const { return state & KIS_CELL_LEARNING; }
     bool armed() const { return state & KIS_CELL_ARMED; }
     bool tracing() const { return state & KIS_CELL_TRACING; }
+};
+
+// What KIS_CMD_CELL_SET changes: at least one.
+struct CellSettings {
+    std::optional<std::uint16_t> window;
+    std::optional<std::uint16_t> threshold;
+    std::optional<std::uint16_t> threshold2;
+    std::optional<std::uint16_t> hold1;
+    std::optional<std::uint16_t> hold2;
+    std::vector<ParamConfig> params; // MULT1, MULT2 and FLOOR only
+
+    bool empty() const {
+        return !window && !threshold && !threshold2 && !hold1 && !hold2 && params.empty();
+    }
 };
 
 // The state bits as words: "learning+armed+tracing", or "idle" without any.
@@ -90,6 +136,42 @@ struct Alert {
     std::uint32_t score = 0;
     std::uint32_t threshold = 0;
     std::vector<std::uint16_t> calls; // oldest first, the crossing call last
+};
+
+// A KIS_CMD_DANGER event: the danger level of one parameter of a cell rose or decayed.
+// Alerts, danger and training events share one stream of event numbers.
+struct DangerEvent {
+    std::uint64_t seq = 0;
+    std::uint64_t lost = 0; // events the module dropped so far
+    std::uint64_t time_ns = 0;
+    std::string cell;
+    std::uint32_t pid = 0; // the task, when one is known; 0 when not
+    std::uint32_t tgid = 0;
+    std::string comm;
+    std::uint32_t param = 0;      // enum kis_param
+    std::uint32_t level = 0;      // enum kis_danger: this parameter's new level
+    std::uint32_t cell_level = 0; // the cell's level after it
+    std::uint64_t value = 0;      // the sample, in the parameter's unit
+    std::uint64_t mean = 0;
+    std::uint64_t dev = 0;
+    std::uint64_t t1 = 0; // thresholds; KIS_STAT_NEVER (~0) when there is none
+    std::uint64_t t2 = 0;
+    std::optional<kis_peer> peer; // per-connection and connection parameters
+    std::string path;             // files_outside: the file
+};
+
+// A KIS_CMD_TRAINING event: while learning with expected values, a sample far from what
+// the config expects (or a file outside the expected tree) was not learned.
+struct TrainingEvent {
+    std::uint64_t seq = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t time_ns = 0;
+    std::string cell;
+    std::optional<std::uint32_t> param; // enum kis_param
+    std::optional<std::uint64_t> value;
+    std::optional<std::uint64_t> expect;
+    std::optional<std::uint32_t> tolerance; // percent
+    std::string path;                       // a file outside the expected tree
 };
 
 // A KIS_CMD_TRACE message: records seq, seq+1, ... in order.
@@ -142,8 +224,7 @@ class Module {
     Result<CellInfo> cell(const std::string &name);
 
     // KIS_CMD_CELL_SET: the settings that change at run time; at least one.
-    Result<void> set_cell(const std::string &name, std::optional<std::uint16_t> window,
-                          std::optional<std::uint16_t> threshold);
+    Result<void> set_cell(const std::string &name, const CellSettings &settings);
     Result<void> learn_start(const std::string &name);
     Result<void> learn_stop(const std::string &name);
     // KIS_CMD_PROFILE_GET: the exchange blob, reassembled and checked against its size.
@@ -152,6 +233,12 @@ class Module {
     // KIS_CMD_PROFILE_LOAD: the blob in one request, as KIS_ATTR_PROFILE_CHUNKs in order.
     Result<void> profile_load(const std::string &name, std::span<const std::uint8_t> blob);
     Result<void> profile_unload(const std::string &name);
+    // KIS_CMD_STATS_GET: the cell's statistics blob (kis_stat.h), learned or armed. Fails
+    // with kernel_errno ENODATA when the cell has no statistics of that source, EBUSY while
+    // it learns.
+    Result<std::vector<std::uint8_t>> stats_get(const std::string &name, kis_profile_source source);
+    // KIS_CMD_STATS_LOAD: arms the cell's statistics with the blob.
+    Result<void> stats_load(const std::string &name, std::span<const std::uint8_t> blob);
     Result<void> trace_start(const std::string &name);
     // Returns once every record queued before it was sent to the trace group.
     Result<void> trace_stop(const std::string &name);
@@ -182,6 +269,8 @@ class Subscription {
   public:
     struct Handlers {
         std::function<void(const Alert &)> on_alert;
+        std::function<void(const DangerEvent &)> on_danger;
+        std::function<void(const TrainingEvent &)> on_training;
         std::function<void(const TraceBatch &)> on_trace;
         // The socket overflowed (ENOBUFS) or a message was cut short: messages were lost.
         std::function<void()> on_overrun;
@@ -208,8 +297,25 @@ class Subscription {
     std::vector<std::uint64_t> buf_; // 8-byte aligned
 };
 
+// The attributes of one cell in a KIS_CMD_CELL_LOAD request (inside its KIS_ATTR_CELL nest).
+// False when the message is full.
+bool put_cell_config(nl_msg *msg, const CellConfig &cell);
+
+// The attributes of a KIS_CMD_CELL_SET request's KIS_ATTR_CELL nest. False when full.
+bool put_cell_settings(nl_msg *msg, const CellSettings &settings);
+
+// Parses a KIS_ATTR_CELL nest of the KIS_CMD_CELL_GET dump.
+Result<CellInfo> parse_cell_info(const nlattr *nest);
+
 // Parses a KIS_CMD_ALERT / KIS_CMD_TRACE message (the genetlink header included).
 Result<Alert> parse_alert(const nlmsghdr *hdr);
 Result<TraceBatch> parse_trace(const nlmsghdr *hdr);
+
+// Parses a KIS_CMD_DANGER / KIS_CMD_TRAINING message (the genetlink header included).
+Result<DangerEvent> parse_danger(const nlmsghdr *hdr);
+Result<TrainingEvent> parse_training(const nlmsghdr *hdr);
+
+// "10.0.0.2:51234", "[2001:db8::1]:443": the peer of a connection in events.
+std::string peer_text(const kis_peer &peer);
 
 } // namespace kis

@@ -11,6 +11,8 @@
 
 #include <boost/crc.hpp>
 
+#include "kis_stat.h"
+
 namespace kis {
 
 namespace {
@@ -18,6 +20,13 @@ namespace {
 // The core's exchange blob starts with a 20-byte header (magic, version, k, prefixes,
 // k-grams); kis_seq_blob_write() writes it.
 constexpr std::size_t kBlobHeaderSize = 20;
+// The statistics blob (kis_stat_blob_write): a header of five u32 (magic, version, header
+// size, parameters, tree entries), then 32 bytes per parameter and 16 per tree entry.
+constexpr std::uint32_t kStatsMagic = 0x4154534b; // "KSTA"
+constexpr std::uint32_t kStatsVersion = 1;
+constexpr std::size_t kStatsHeaderSize = 20;
+constexpr std::size_t kStatsParamSize = 32;
+constexpr std::size_t kStatsFileSize = 16;
 // Room of a new, empty profile; it grows by doubling.
 constexpr std::uint32_t kInitialPrefixes = 256;
 constexpr std::uint32_t kInitialKgrams = 1024;
@@ -85,8 +94,10 @@ std::string k_range() {
 } // namespace
 
 Profile::Profile(Profile &&other) noexcept
-    : mem_(std::move(other.mem_)), m_(other.m_), finished_(other.finished_) {
+    : mem_(std::move(other.mem_)), m_(other.m_), finished_(other.finished_),
+      stats_(std::move(other.stats_)) {
     other.m_ = {};
+    other.stats_.reset();
 }
 
 Profile &Profile::operator=(Profile &&other) noexcept {
@@ -94,9 +105,68 @@ Profile &Profile::operator=(Profile &&other) noexcept {
         mem_ = std::move(other.mem_);
         m_ = other.m_;
         finished_ = other.finished_;
+        stats_ = std::move(other.stats_);
         other.m_ = {};
+        other.stats_.reset();
     }
     return *this;
+}
+
+Result<StatsSummary> summarize_stats(std::span<const std::uint8_t> blob, const std::string &what) {
+    const std::uint8_t *b = blob.data();
+    // The header first, for messages that say more than "malformed".
+    if (blob.size() >= kStatsHeaderSize && get32(b) == kStatsMagic) {
+        std::uint32_t version = get32(b + 4), nparams = get32(b + 12);
+        if (version != kStatsVersion)
+            return make_error(what + ": statistics format version " + std::to_string(version) +
+                              " is not supported (this kisctl reads version " +
+                              std::to_string(kStatsVersion) + ")");
+        if (nparams != KIS_PARAM_COUNT)
+            return make_error(what + ": the statistics have " + std::to_string(nparams) +
+                              " parameters, this kisctl knows " + std::to_string(KIS_PARAM_COUNT) +
+                              "; use the kisctl built with the module that learned them");
+    }
+    std::uint32_t nfiles = 0;
+    if (kis_stat_blob_check(b, blob.size(), &nfiles) != 0)
+        return make_error(what + ": the statistics are malformed (sizes, counts or version do "
+                                 "not add up)");
+    StatsSummary out;
+    const std::uint8_t *p = b + kStatsHeaderSize;
+    for (std::uint32_t i = 0; i < KIS_PARAM_COUNT; i++, p += kStatsParamSize) {
+        const kis_stat_param_info *info = kis_stat_param(i);
+        StatsSummary::Param s;
+        s.id = i;
+        s.name = info ? info->name : "param" + std::to_string(i);
+        s.unit = info ? info->unit : "";
+        s.per_conn = info && info->per_conn;
+        s.samples = get64(p);
+        s.mean = static_cast<double>(get64(p + 8)) / KIS_STAT_SCALE;
+        s.dev = static_cast<double>(get64(p + 16)) / KIS_STAT_SCALE;
+        s.max = get64(p + 24);
+        out.params.push_back(std::move(s));
+    }
+    out.tree_entries = nfiles;
+    for (std::uint32_t i = 0; i < nfiles; i++, p += kStatsFileSize) {
+        switch (get32(p + 8)) {
+        case KIS_FTREE_FILE:
+            out.tree_files++;
+            break;
+        case KIS_FTREE_DIR:
+            out.tree_dirs++;
+            break;
+        case KIS_FTREE_DIR_ALL:
+            out.tree_dirs_all++;
+            break;
+        }
+    }
+    return out;
+}
+
+Result<void> Profile::set_stats(std::vector<std::uint8_t> blob, const std::string &what) {
+    if (Result<StatsSummary> s = summarize_stats(blob, what); !s)
+        return s.error();
+    stats_ = std::move(blob);
+    return {};
 }
 
 Profile::~Profile() = default;
@@ -149,6 +219,7 @@ Result<void> Profile::make_room() {
             kis_seq_add(&bigger->m_, prefix_calls(m_, i), m_.nexts[j].call, m_.nexts[j].count);
     }
     bigger->m_.dropped = m_.dropped;
+    bigger->stats_ = std::move(stats_);
     *this = std::move(*bigger);
     finished_ = false;
     return {};
@@ -235,22 +306,37 @@ std::vector<std::uint8_t> Profile::blob() const {
 }
 
 std::vector<std::uint8_t> Profile::file_bytes() const {
+    // The sections kisctl knows, in type order.
+    struct Section {
+        std::uint32_t type;
+        std::uint32_t flags;
+        const std::vector<std::uint8_t> *payload;
+    };
     std::vector<std::uint8_t> seq = blob();
-    std::size_t body = kProfileSectionHeaderSize + pad8(seq.size());
+    std::vector<Section> sections = {{kSectionSequence, kSectionRequired, &seq}};
+    if (stats_)
+        sections.push_back({kSectionStatistics, 0, &*stats_});
+    std::size_t body = 0;
+    for (const Section &sec : sections)
+        body += kProfileSectionHeaderSize + pad8(sec.payload->size());
     std::vector<std::uint8_t> out(kProfileHeaderSize + body, 0);
-    std::uint8_t *s = out.data() + kProfileHeaderSize;
-    put32(s, kSectionSequence);
-    put32(s + 4, kSectionRequired);
-    put64(s + 8, seq.size());
-    std::memcpy(s + kProfileSectionHeaderSize, seq.data(), seq.size());
+    std::uint8_t *b = out.data() + kProfileHeaderSize;
+    std::uint8_t *s = b;
+    for (const Section &sec : sections) {
+        put32(s, sec.type);
+        put32(s + 4, sec.flags);
+        put64(s + 8, sec.payload->size());
+        std::memcpy(s + kProfileSectionHeaderSize, sec.payload->data(), sec.payload->size());
+        s += kProfileSectionHeaderSize + pad8(sec.payload->size());
+    }
 
     std::uint8_t *h = out.data();
     std::memcpy(h, kProfileMagic, sizeof(kProfileMagic));
     put32(h + 8, kProfileVersion);
     put32(h + 12, m_.k);
     put64(h + 16, body);
-    put32(h + 24, crc32(s, body));
-    put32(h + 28, 1); // sections
+    put32(h + 24, crc32(b, body));
+    put32(h + 28, static_cast<std::uint32_t>(sections.size()));
     return out;
 }
 
@@ -299,8 +385,8 @@ Result<Profile> Profile::parse(std::span<const std::uint8_t> file, const std::st
 
     // CRC good: what follows catches writers that got the format wrong.
     std::uint32_t nsections = get32(h + 28), seen = 0;
-    std::span<const std::uint8_t> seq;
-    bool have_seq = false;
+    std::span<const std::uint8_t> seq, stats;
+    bool have_seq = false, have_stats = false;
     std::uint64_t off = 0;
     while (off < body) {
         if (body - off < kProfileSectionHeaderSize)
@@ -315,6 +401,11 @@ Result<Profile> Profile::parse(std::span<const std::uint8_t> file, const std::st
                 return damaged("two sequence model sections");
             seq = std::span<const std::uint8_t>(b + off, len);
             have_seq = true;
+        } else if (type == kSectionStatistics) {
+            if (have_stats)
+                return damaged("two statistics sections");
+            stats = std::span<const std::uint8_t>(b + off, len);
+            have_stats = true;
         } else if (flags & kSectionRequired) {
             return make_error(what + ": holds a section of type " + std::to_string(type) +
                               " that this kisctl does not know and the profile needs; use a "
@@ -334,6 +425,11 @@ Result<Profile> Profile::parse(std::span<const std::uint8_t> file, const std::st
     if (p->k() != k)
         return damaged("the header says k=" + std::to_string(k) +
                        " but the sequence model has k=" + std::to_string(p->k()));
+    if (have_stats) {
+        Result<void> r = p->set_stats(std::vector<std::uint8_t>(stats.begin(), stats.end()), what);
+        if (!r)
+            return r.error();
+    }
     return p;
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ inline constexpr std::size_t kProfileSectionHeaderSize = 16;
 // Section types. A reader skips a section type it does not know unless the section is
 // marked required.
 inline constexpr std::uint32_t kSectionSequence = 1; // the core's blob, canonical order
+// The resource statistics and file tree: the core's statistics blob (kis_stat.h). Optional.
+inline constexpr std::uint32_t kSectionStatistics = 2;
 inline constexpr std::uint32_t kSectionRequired = 0x1;
 // Most distinct prefixes or k-grams a model holds (the core's KIS_SEQ_CAP_MAX, the
 // module's KIS_LEARN_CAP_MAX).
@@ -42,6 +45,30 @@ struct ProfileEntry {
     std::uint32_t total = 0;
     std::vector<Next> next;
 };
+
+// What a statistics blob (kis_stat_blob_write) holds, for people.
+struct StatsSummary {
+    struct Param {
+        std::uint32_t id = 0; // enum kis_param
+        std::string name;     // kis_stat_param()
+        std::string unit;
+        bool per_conn = false; // a sample is one connection, not one interval
+        std::uint64_t samples = 0;
+        double mean = 0; // in the unit (the blob keeps sixteenths)
+        double dev = 0;  // mean absolute deviation, in the unit
+        std::uint64_t max = 0;
+    };
+    std::vector<Param> params; // every parameter, by enum kis_param
+    // The file tree: entries by kind (KIS_FTREE_FILE, _DIR, _DIR_ALL).
+    std::uint32_t tree_entries = 0;
+    std::uint32_t tree_files = 0;
+    std::uint32_t tree_dirs = 0;
+    std::uint32_t tree_dirs_all = 0;
+};
+
+// Checks a statistics blob completely (kis_stat_blob_check) and summarizes it. Untrusted:
+// `what` names the source in messages.
+Result<StatsSummary> summarize_stats(std::span<const std::uint8_t> blob, const std::string &what);
 
 // A sequence model that owns its memory and grows as it learns.
 class Profile {
@@ -91,6 +118,13 @@ class Profile {
     // Every prefix with its next calls, in canonical order.
     std::vector<ProfileEntry> entries() const;
 
+    // The resource statistics (section 2, the core's blob), when the profile has them. The
+    // sequence model does not depend on them: learn and merge leave them as they are.
+    const std::optional<std::vector<std::uint8_t>> &stats() const { return stats_; }
+    // Sets the statistics after checking them (summarize_stats); `what` names the source.
+    Result<void> set_stats(std::vector<std::uint8_t> blob, const std::string &what);
+    void clear_stats() { stats_.reset(); }
+
   private:
     Profile() = default;
     static Result<Profile> with_room(std::uint32_t k, std::uint32_t prefixes, std::uint32_t kgrams);
@@ -99,6 +133,7 @@ class Profile {
     std::unique_ptr<std::uint64_t[]> mem_;
     kis_seq_model m_{};
     mutable bool finished_ = true;
+    std::optional<std::vector<std::uint8_t>> stats_;
 };
 
 // The scores of one trace, as the module computes them for a task: kis_seq_score, then

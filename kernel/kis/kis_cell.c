@@ -110,6 +110,7 @@ void kis_task_join(struct kis_cell *cell, struct task_struct *task)
 	t->cell = cell;
 	t->pid = task_pid_nr(task);
 	t->tgid = task_tgid_nr(task);
+	t->cpu_seen = READ_ONCE(task->se.sum_exec_runtime);
 	list_add_tail(&t->cell_node, &cell->members);
 	hlist_add_head_rcu(&t->hnode, kis_task_bucket(task));
 	if (kis_precise)
@@ -126,6 +127,7 @@ static void __kis_task_leave(struct kis_task *t)
 	struct kis_cell *cell = t->cell;
 
 	lockdep_assert_held(&kis_lock);
+	kis_apc_task_leave(cell, t);
 	if (kis_precise)
 		clear_task_syscall_work(t->task, SYSCALL_TRACEPOINT);
 	hlist_del_rcu(&t->hnode);
@@ -232,6 +234,8 @@ struct kis_cell *kis_cell_alloc(u32 max_tasks)
 	cell->seq_k = KIS_SEQ_K_DEFAULT;
 	cell->window = KIS_SEQ_WINDOW_DEFAULT;
 	cell->threshold = KIS_SEQ_THRESHOLD_DEFAULT;
+	cell->threshold2 = KIS_SEQ_THRESHOLD_DEFAULT +
+			   (KIS_SEQ_SCORE_ONE - KIS_SEQ_THRESHOLD_DEFAULT) / 2;
 	cell->learn_prefixes = KIS_LEARN_PREFIXES_DEFAULT;
 	cell->learn_kgrams = KIS_LEARN_KGRAMS_DEFAULT;
 	cell->max_tasks = max_tasks;
@@ -246,10 +250,14 @@ struct kis_cell *kis_cell_alloc(u32 max_tasks)
 	cell->syscalls = alloc_percpu(u64);
 	if (!cell->syscalls)
 		goto err_pool;
+	if (kis_apc_init(cell, slots))
+		goto err_percpu;
 	for (i = 0; i < slots; i++)
 		list_add_tail(&cell->pool[i].cell_node, &cell->free);
 	return cell;
 
+err_percpu:
+	free_percpu(cell->syscalls);
 err_pool:
 	kvfree(cell->pool);
 err_free:
@@ -265,6 +273,7 @@ void kis_cell_free(struct kis_cell *cell)
 {
 	if (!cell)
 		return;
+	kis_apc_free(cell);
 	kis_profile_free(cell->learner);
 	kis_profile_free(rcu_dereference_protected(cell->armed, true));
 	free_percpu(cell->syscalls);
@@ -312,6 +321,7 @@ int kis_cells_publish(struct list_head *cells)
 	list_for_each_entry_safe(cell, next, cells, list) {
 		list_del(&cell->list);
 		list_add_tail_rcu(&cell->list, &kis_cells);
+		kis_apc_start(cell);
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Events to userspace: alerts on the "events" multicast group and trace
- * records on the "trace" group.
+ * Events to userspace: alerts, danger signals and suspected training on
+ * the "events" multicast group (one sequence of numbers for all three), and
+ * trace records on the "trace" group.
  *
  * Probes cannot allocate or sleep, so they append fixed-size records to
  * preallocated rings and queue a work item; the work item builds the
@@ -23,7 +24,14 @@
 #define KIS_TRACE_RING		16384	/* a power of two */
 #define KIS_TRACE_BATCH		256
 
+/* An event waiting in the ring: an alert, a danger signal or training. */
 struct kis_alert_rec {
+	u8 cmd;
+	u8 param;
+	u8 level;
+	u8 cell_level;
+	bool has_task;
+	bool has_peer;
 	u64 seq;
 	u64 time_ns;
 	u32 pid;
@@ -32,8 +40,17 @@ struct kis_alert_rec {
 	u32 threshold;
 	u16 ncalls;
 	u16 calls[KIS_SEQ_K_MAX - 1];
+	u64 value;
+	u64 mean;
+	u64 dev;
+	u64 t1;
+	u64 t2;
+	u64 expect;
+	u32 tolerance;
+	struct kis_peer peer;
 	char cell[KIS_CELL_NAME_MAX];
 	char comm[TASK_COMM_LEN];
+	char path[KIS_PATH_MAX];
 };
 
 static struct {
@@ -63,6 +80,37 @@ static DECLARE_WORK(kis_events_work, kis_events_work_fn);
 /* Set at module exit before the family goes: nothing is sent after it. */
 static bool kis_events_closed;
 
+/*
+ * A cleared slot of the event ring with its sequence number, or NULL when
+ * the ring is full (the event is counted as lost). The caller fills it and
+ * calls kis_event_commit().
+ */
+static struct kis_alert_rec *kis_event_reserve(u8 cmd, struct kis_cell *cell)
+{
+	struct kis_alert_rec *rec;
+
+	spin_lock(&kis_alerts.lock);
+	kis_alerts.seq++;
+	if (kis_alerts.head - kis_alerts.tail == KIS_ALERT_RING) {
+		kis_alerts.lost++;
+		spin_unlock(&kis_alerts.lock);
+		return NULL;
+	}
+	rec = &kis_alerts.ring[kis_alerts.head++ % KIS_ALERT_RING];
+	memset(rec, 0, offsetof(struct kis_alert_rec, path) + 1);
+	rec->cmd = cmd;
+	rec->seq = kis_alerts.seq;
+	rec->time_ns = ktime_get_real_ns();
+	strscpy(rec->cell, cell->name, sizeof(rec->cell));
+	return rec;
+}
+
+static void kis_event_commit(void)
+{
+	spin_unlock(&kis_alerts.lock);
+	queue_work(system_wq, &kis_events_work);
+}
+
 /**
  * kis_event_alert() - queue an alert for userspace
  * @cell: the task's cell
@@ -77,28 +125,82 @@ static bool kis_events_closed;
 void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
 		     u32 threshold)
 {
-	struct kis_alert_rec *rec;
+	struct kis_alert_rec *rec = kis_event_reserve(KIS_CMD_ALERT, cell);
 
-	spin_lock(&kis_alerts.lock);
-	kis_alerts.seq++;
-	if (kis_alerts.head - kis_alerts.tail == KIS_ALERT_RING) {
-		kis_alerts.lost++;
-		spin_unlock(&kis_alerts.lock);
+	if (!rec)
 		return;
-	}
-	rec = &kis_alerts.ring[kis_alerts.head++ % KIS_ALERT_RING];
-	rec->seq = kis_alerts.seq;
-	rec->time_ns = ktime_get_real_ns();
+	rec->has_task = true;
 	rec->pid = t->pid;
 	rec->tgid = t->tgid;
 	rec->score = score;
 	rec->threshold = threshold;
 	rec->ncalls = t->mon.n;
 	memcpy(rec->calls, t->mon.calls, sizeof(rec->calls));
-	strscpy(rec->cell, cell->name, sizeof(rec->cell));
 	strscpy(rec->comm, current->comm, sizeof(rec->comm));
-	spin_unlock(&kis_alerts.lock);
-	queue_work(system_wq, &kis_events_work);
+	kis_event_commit();
+}
+
+/**
+ * kis_event_danger() - queue a danger signal event for userspace
+ * @cell: the cell
+ * @d: what changed: the parameter, its new level, the sample and its
+ *	statistics, and the task, connection or file when known
+ *
+ * Called with preemption disabled or from the sampler.
+ */
+void kis_event_danger(struct kis_cell *cell, const struct kis_danger_info *d)
+{
+	const struct kis_stat *s = &d->ps->armed;
+	struct kis_alert_rec *rec = kis_event_reserve(KIS_CMD_DANGER, cell);
+
+	if (!rec)
+		return;
+	rec->param = d->param;
+	rec->level = d->level;
+	rec->cell_level = d->cell_level;
+	rec->value = d->value;
+	rec->mean = kis_stat_mean(s);
+	rec->dev = kis_stat_dev(s);
+	rec->t1 = d->ps->t1;
+	rec->t2 = d->ps->t2;
+	if (d->task) {
+		rec->has_task = true;
+		rec->pid = d->task->pid;
+		rec->tgid = d->task->tgid;
+		/* Hooks that pass a task run in it. */
+		strscpy(rec->comm, current->comm, sizeof(rec->comm));
+	}
+	if (d->peer) {
+		rec->has_peer = true;
+		rec->peer = *d->peer;
+	}
+	if (d->path)
+		strscpy(rec->path, d->path, sizeof(rec->path));
+	kis_event_commit();
+}
+
+/**
+ * kis_event_training() - queue a suspected-training event for userspace
+ * @cell: the cell, learning with expected values
+ * @param: the parameter whose sample was refused
+ * @value: the sample
+ * @path: for a file outside the expected tree, its path; else NULL
+ */
+void kis_event_training(struct kis_cell *cell, u32 param, u64 value,
+			const char *path)
+{
+	const struct kis_stat_expect *e = &cell->apc.p[param].expect;
+	struct kis_alert_rec *rec = kis_event_reserve(KIS_CMD_TRAINING, cell);
+
+	if (!rec)
+		return;
+	rec->param = param;
+	rec->value = value;
+	rec->expect = e->value;
+	rec->tolerance = e->tolerance;
+	if (path)
+		strscpy(rec->path, path, sizeof(rec->path));
+	kis_event_commit();
 }
 
 /**
@@ -132,10 +234,55 @@ void kis_trace_record(struct kis_cell *cell, struct kis_task *t, long id)
 		queue_work(system_wq, &kis_events_work);
 }
 
+static int kis_event_put_alert(struct sk_buff *skb,
+			       const struct kis_alert_rec *rec)
+{
+	if (nla_put_u32(skb, KIS_EVENT_ATTR_SCORE, rec->score) ||
+	    nla_put_u32(skb, KIS_EVENT_ATTR_THRESHOLD, rec->threshold) ||
+	    nla_put(skb, KIS_EVENT_ATTR_CALLS, rec->ncalls * sizeof(u16),
+		    rec->calls))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kis_event_put_danger(struct sk_buff *skb,
+				const struct kis_alert_rec *rec)
+{
+	if (nla_put_u8(skb, KIS_EVENT_ATTR_PARAM, rec->param) ||
+	    nla_put_u8(skb, KIS_EVENT_ATTR_LEVEL, rec->level) ||
+	    nla_put_u8(skb, KIS_EVENT_ATTR_CELL_LEVEL, rec->cell_level) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_VALUE, rec->value,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_MEAN, rec->mean,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_DEV, rec->dev,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_T1, rec->t1,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_T2, rec->t2,
+			      KIS_EVENT_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kis_event_put_training(struct sk_buff *skb,
+				  const struct kis_alert_rec *rec)
+{
+	if (nla_put_u8(skb, KIS_EVENT_ATTR_PARAM, rec->param) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_VALUE, rec->value,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_EXPECT, rec->expect,
+			      KIS_EVENT_ATTR_PAD) ||
+	    nla_put_u16(skb, KIS_EVENT_ATTR_TOLERANCE, rec->tolerance))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int kis_alert_put(struct sk_buff *skb, const struct kis_alert_rec *rec,
 			 u64 lost)
 {
 	struct nlattr *nest = nla_nest_start(skb, KIS_ATTR_EVENT);
+	int err;
 
 	if (!nest ||
 	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_SEQ, rec->seq,
@@ -144,15 +291,31 @@ static int kis_alert_put(struct sk_buff *skb, const struct kis_alert_rec *rec,
 			      KIS_EVENT_ATTR_PAD) ||
 	    nla_put_u64_64bit(skb, KIS_EVENT_ATTR_TIME_NS, rec->time_ns,
 			      KIS_EVENT_ATTR_PAD) ||
-	    nla_put_string(skb, KIS_EVENT_ATTR_CELL, rec->cell) ||
-	    nla_put_u32(skb, KIS_EVENT_ATTR_PID, rec->pid) ||
-	    nla_put_u32(skb, KIS_EVENT_ATTR_TGID, rec->tgid) ||
-	    nla_put_string(skb, KIS_EVENT_ATTR_COMM, rec->comm) ||
-	    nla_put_u32(skb, KIS_EVENT_ATTR_SCORE, rec->score) ||
-	    nla_put_u32(skb, KIS_EVENT_ATTR_THRESHOLD, rec->threshold) ||
-	    nla_put(skb, KIS_EVENT_ATTR_CALLS, rec->ncalls * sizeof(u16),
-		    rec->calls))
+	    nla_put_string(skb, KIS_EVENT_ATTR_CELL, rec->cell))
 		return -EMSGSIZE;
+	if (rec->has_task &&
+	    (nla_put_u32(skb, KIS_EVENT_ATTR_PID, rec->pid) ||
+	     nla_put_u32(skb, KIS_EVENT_ATTR_TGID, rec->tgid) ||
+	     nla_put_string(skb, KIS_EVENT_ATTR_COMM, rec->comm)))
+		return -EMSGSIZE;
+	if ((rec->has_peer &&
+	     nla_put(skb, KIS_EVENT_ATTR_PEER, sizeof(rec->peer), &rec->peer)) ||
+	    (rec->path[0] &&
+	     nla_put_string(skb, KIS_EVENT_ATTR_PATH, rec->path)))
+		return -EMSGSIZE;
+	switch (rec->cmd) {
+	case KIS_CMD_ALERT:
+		err = kis_event_put_alert(skb, rec);
+		break;
+	case KIS_CMD_DANGER:
+		err = kis_event_put_danger(skb, rec);
+		break;
+	default:
+		err = kis_event_put_training(skb, rec);
+		break;
+	}
+	if (err)
+		return err;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -179,7 +342,7 @@ static void kis_alerts_send(void)
 		skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 		if (!skb)
 			goto drop;
-		hdr = kis_genl_put(skb, KIS_CMD_ALERT);
+		hdr = kis_genl_put(skb, rec.cmd);
 		if (!hdr || kis_alert_put(skb, &rec, lost)) {
 			nlmsg_free(skb);
 			goto drop;

@@ -27,6 +27,40 @@ static struct netlink_range_validation kis_learn_cap_range = {
 	.max = KIS_LEARN_CAP_MAX,
 };
 
+static struct netlink_range_validation kis_interval_range = {
+	.min = KIS_STAT_INTERVAL_MS_MIN,
+	.max = KIS_STAT_INTERVAL_MS_MAX,
+};
+
+static struct netlink_range_validation kis_file_tree_range = {
+	.min = 1,
+	.max = KIS_FILE_TREE_MAX,
+};
+
+static const struct nla_policy kis_param_policy[KIS_PARAM_ATTR_MAX + 1] = {
+	[KIS_PARAM_ATTR_ID] = NLA_POLICY_RANGE(NLA_U8, KIS_PARAM_CPU,
+					       KIS_PARAM_COUNT - 1),
+	[KIS_PARAM_ATTR_MULT1] = NLA_POLICY_MAX(NLA_U16, KIS_MULT_MAX),
+	[KIS_PARAM_ATTR_MULT2] = NLA_POLICY_MAX(NLA_U16, KIS_MULT_MAX),
+	[KIS_PARAM_ATTR_FLOOR] = { .type = NLA_U64 },
+	[KIS_PARAM_ATTR_EXPECT] = { .type = NLA_U64 },
+	[KIS_PARAM_ATTR_TOLERANCE] = NLA_POLICY_MAX(NLA_U16, KIS_TOLERANCE_MAX),
+	[KIS_PARAM_ATTR_PAD] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_SAMPLES] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_MEAN] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_DEV] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_T1] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_T2] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_VALUE] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_LEVEL] = { .type = NLA_REJECT },
+	[KIS_PARAM_ATTR_ARMED] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy kis_glob_policy[KIS_CELL_ATTR_MAX + 1] = {
+	[KIS_CELL_ATTR_FILE_GLOB] = { .type = NLA_NUL_STRING,
+				      .len = KIS_PROGRAM_MAX - 1 },
+};
+
 static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				 .len = KIS_CELL_NAME_MAX - 1 },
@@ -61,6 +95,26 @@ static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_PROFILE_KGRAMS] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_ALERTS] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_TRACE_LOST] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_SEQ_THRESHOLD2] = NLA_POLICY_MAX(NLA_U16,
+							KIS_SEQ_SCORE_ONE),
+	[KIS_CELL_ATTR_STAT_INTERVAL] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &kis_interval_range),
+	[KIS_CELL_ATTR_DANGER_HOLD1] = NLA_POLICY_MAX(NLA_U16,
+						      KIS_DANGER_HOLD_MAX),
+	[KIS_CELL_ATTR_DANGER_HOLD2] = NLA_POLICY_MAX(NLA_U16,
+						      KIS_DANGER_HOLD_MAX),
+	[KIS_CELL_ATTR_FILE_TREE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &kis_file_tree_range),
+	[KIS_CELL_ATTR_FILE_GLOBS] = NLA_POLICY_NESTED(kis_glob_policy),
+	[KIS_CELL_ATTR_FILE_GLOB] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_PARAMS] = NLA_POLICY_NESTED_ARRAY(kis_param_policy),
+	[KIS_CELL_ATTR_PARAM] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_DANGER] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_DANGER_EVENTS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_TRAINING] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_STAT_SAMPLES] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_FILES_LEARNED] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_CONNECTIONS] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
@@ -82,6 +136,7 @@ static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
 	[KIS_ATTR_TRACE_RECORDS] = { .type = NLA_REJECT },
 	[KIS_ATTR_EVENTS_LOST] = { .type = NLA_REJECT },
 	[KIS_ATTR_PAD] = { .type = NLA_REJECT },
+	[KIS_ATTR_STATS] = { .type = NLA_BINARY, .len = U16_MAX - NLA_HDRLEN },
 };
 
 static struct genl_family kis_genl_family;
@@ -113,8 +168,99 @@ err_size:
 	return -EMSGSIZE;
 }
 
-/* The settings that may change at run time. */
-static void kis_cell_set_monitor(struct kis_cell *cell, struct nlattr **tb)
+/*
+ * Checks the parameter nests of a request: known ids, each once, and the
+ * second multiplier not below the first. @load: expected values allowed.
+ */
+static int kis_params_check(struct nlattr *params, bool load,
+			    struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KIS_PARAM_ATTR_MAX + 1];
+	DECLARE_BITMAP(seen, KIS_PARAM_COUNT) = {};
+	struct nlattr *nest;
+	u32 id, m1, m2;
+	int rem, err;
+
+	nla_for_each_nested(nest, params, rem) {
+		if (nla_type(nest) != KIS_CELL_ATTR_PARAM) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "KIS_CELL_ATTR_PARAMS holds KIS_CELL_ATTR_PARAM only");
+			return -EINVAL;
+		}
+		err = nla_parse_nested(tb, KIS_PARAM_ATTR_MAX, nest,
+				       kis_param_policy, extack);
+		if (err)
+			return err;
+		if (NL_REQ_ATTR_CHECK(extack, nest, tb, KIS_PARAM_ATTR_ID))
+			return -EINVAL;
+		id = nla_get_u8(tb[KIS_PARAM_ATTR_ID]);
+		if (test_and_set_bit(id, seen)) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "a parameter is given twice");
+			return -EINVAL;
+		}
+		if (!load && (tb[KIS_PARAM_ATTR_EXPECT] ||
+			      tb[KIS_PARAM_ATTR_TOLERANCE])) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "expected values are set at load only");
+			return -EOPNOTSUPP;
+		}
+		if (tb[KIS_PARAM_ATTR_TOLERANCE] && !tb[KIS_PARAM_ATTR_EXPECT]) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "a tolerance needs an expected value");
+			return -EINVAL;
+		}
+		m1 = tb[KIS_PARAM_ATTR_MULT1] ?
+		     nla_get_u16(tb[KIS_PARAM_ATTR_MULT1]) :
+		     kis_stat_param(id)->limits.mult1;
+		m2 = tb[KIS_PARAM_ATTR_MULT2] ?
+		     nla_get_u16(tb[KIS_PARAM_ATTR_MULT2]) :
+		     kis_stat_param(id)->limits.mult2;
+		if (m2 < m1) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "mult2 is below mult1");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void kis_params_apply(struct kis_cell *cell, struct nlattr *params)
+{
+	struct nlattr *tb[KIS_PARAM_ATTR_MAX + 1];
+	struct nlattr *nest;
+	int rem;
+
+	nla_for_each_nested(nest, params, rem) {
+		/* Checked by kis_params_check(). */
+		if (nla_parse_nested(tb, KIS_PARAM_ATTR_MAX, nest,
+				     kis_param_policy, NULL))
+			continue;
+		kis_apc_set_param(cell, nla_get_u8(tb[KIS_PARAM_ATTR_ID]), tb);
+	}
+}
+
+/* The second threshold of the sequence model, checked against the first. */
+static int kis_threshold2_check(struct kis_cell *cell, struct nlattr **tb,
+				struct netlink_ext_ack *extack)
+{
+	u32 t1 = tb[KIS_CELL_ATTR_SEQ_THRESHOLD] ?
+		 nla_get_u16(tb[KIS_CELL_ATTR_SEQ_THRESHOLD]) :
+		 READ_ONCE(cell->threshold);
+	u32 t2 = tb[KIS_CELL_ATTR_SEQ_THRESHOLD2] ?
+		 nla_get_u16(tb[KIS_CELL_ATTR_SEQ_THRESHOLD2]) :
+		 t1 + (KIS_SEQ_SCORE_ONE - t1) / 2;
+
+	if (t2 < t1) {
+		NL_SET_ERR_MSG(extack, "threshold2 is below threshold");
+		return -EINVAL;
+	}
+	return t2;
+}
+
+/* The settings that may change at run time; checked by the caller. */
+static void kis_cell_set_monitor(struct kis_cell *cell, struct nlattr **tb,
+				 u32 threshold2)
 {
 	if (tb[KIS_CELL_ATTR_SEQ_WINDOW])
 		WRITE_ONCE(cell->window,
@@ -122,6 +268,50 @@ static void kis_cell_set_monitor(struct kis_cell *cell, struct nlattr **tb)
 	if (tb[KIS_CELL_ATTR_SEQ_THRESHOLD])
 		WRITE_ONCE(cell->threshold,
 			   nla_get_u16(tb[KIS_CELL_ATTR_SEQ_THRESHOLD]));
+	WRITE_ONCE(cell->threshold2, threshold2);
+	if (tb[KIS_CELL_ATTR_DANGER_HOLD1])
+		WRITE_ONCE(cell->apc.hold1,
+			   nla_get_u16(tb[KIS_CELL_ATTR_DANGER_HOLD1]));
+	if (tb[KIS_CELL_ATTR_DANGER_HOLD2])
+		WRITE_ONCE(cell->apc.hold2,
+			   nla_get_u16(tb[KIS_CELL_ATTR_DANGER_HOLD2]));
+	if (tb[KIS_CELL_ATTR_PARAMS]) {
+		kis_params_apply(cell, tb[KIS_CELL_ATTR_PARAMS]);
+		kis_apc_rearm(cell);
+	}
+}
+
+/* The expected file tree of hard tolerization. */
+static int kis_cell_set_globs(struct kis_cell *cell, struct nlattr *globs,
+			      struct netlink_ext_ack *extack)
+{
+	struct kis_apc *apc = &cell->apc;
+	struct nlattr *glob;
+	int rem, n = 0;
+
+	nla_for_each_nested(glob, globs, rem) {
+		if (nla_type(glob) != KIS_CELL_ATTR_FILE_GLOB ||
+		    ++n > KIS_FILE_GLOBS_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, glob,
+					    "too many file patterns, or not a file pattern");
+			return -EINVAL;
+		}
+		if (*(char *)nla_data(glob) != '/' ||
+		    kis_glob_check(nla_data(glob), NULL)) {
+			NL_SET_ERR_MSG_ATTR(extack, glob,
+					    "a file pattern must be a valid pattern starting with '/'");
+			return -EINVAL;
+		}
+	}
+	if (!n)
+		return 0;
+	apc->globs = kcalloc(n, sizeof(*apc->globs), GFP_KERNEL);
+	if (!apc->globs)
+		return -ENOMEM;
+	nla_for_each_nested(glob, globs, rem)
+		nla_strscpy(apc->globs[apc->nglobs++], glob,
+			    sizeof(*apc->globs));
+	return 0;
 }
 
 static bool kis_cell_name_ok(const char *name)
@@ -175,6 +365,11 @@ static struct kis_cell *kis_cell_from_attrs(struct nlattr *nest,
 	}
 	if (tb[KIS_CELL_ATTR_MAX_TASKS])
 		max_tasks = nla_get_u32(tb[KIS_CELL_ATTR_MAX_TASKS]);
+	if (tb[KIS_CELL_ATTR_PARAMS]) {
+		err = kis_params_check(tb[KIS_CELL_ATTR_PARAMS], true, extack);
+		if (err)
+			return ERR_PTR(err);
+	}
 
 	cell = kis_cell_alloc(max_tasks);
 	if (!cell) {
@@ -194,8 +389,26 @@ static struct kis_cell *kis_cell_from_attrs(struct nlattr *nest,
 			nla_get_u32(tb[KIS_CELL_ATTR_LEARN_PREFIXES]);
 	if (tb[KIS_CELL_ATTR_LEARN_KGRAMS])
 		cell->learn_kgrams = nla_get_u32(tb[KIS_CELL_ATTR_LEARN_KGRAMS]);
-	kis_cell_set_monitor(cell, tb);
+	if (tb[KIS_CELL_ATTR_STAT_INTERVAL])
+		cell->apc.interval_ms =
+			nla_get_u32(tb[KIS_CELL_ATTR_STAT_INTERVAL]);
+	if (tb[KIS_CELL_ATTR_FILE_TREE])
+		cell->apc.tree_cap = nla_get_u32(tb[KIS_CELL_ATTR_FILE_TREE]);
+	if (tb[KIS_CELL_ATTR_FILE_GLOBS]) {
+		err = kis_cell_set_globs(cell, tb[KIS_CELL_ATTR_FILE_GLOBS],
+					 extack);
+		if (err)
+			goto err_free;
+	}
+	err = kis_threshold2_check(cell, tb, extack);
+	if (err < 0)
+		goto err_free;
+	kis_cell_set_monitor(cell, tb, err);
 	return cell;
+
+err_free:
+	kis_cell_free(cell);
+	return ERR_PTR(err);
 }
 
 static void kis_cells_free_list(struct list_head *cells)
@@ -392,7 +605,8 @@ static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			      atomic64_read(&cell->alerts), KIS_CELL_ATTR_PAD) ||
 	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_TRACE_LOST,
 			      atomic64_read(&cell->trace_lost),
-			      KIS_CELL_ATTR_PAD)) {
+			      KIS_CELL_ATTR_PAD) ||
+	    kis_apc_put(skb, cell)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -504,18 +718,48 @@ static int kis_cmd_cell_set(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	for (i = 0; i <= KIS_CELL_ATTR_MAX; i++) {
 		if (tb[i] && i != KIS_CELL_ATTR_SEQ_WINDOW &&
-		    i != KIS_CELL_ATTR_SEQ_THRESHOLD) {
+		    i != KIS_CELL_ATTR_SEQ_THRESHOLD &&
+		    i != KIS_CELL_ATTR_SEQ_THRESHOLD2 &&
+		    i != KIS_CELL_ATTR_DANGER_HOLD1 &&
+		    i != KIS_CELL_ATTR_DANGER_HOLD2 &&
+		    i != KIS_CELL_ATTR_PARAMS) {
 			NL_SET_ERR_MSG_ATTR(info->extack, tb[i],
-					    "only the window and the threshold change at run time");
+					    "only the window, the thresholds, the holds and the parameters' limits change at run time");
 			return -EOPNOTSUPP;
 		}
 	}
+	if (tb[KIS_CELL_ATTR_PARAMS]) {
+		err = kis_params_check(tb[KIS_CELL_ATTR_PARAMS], false,
+				       info->extack);
+		if (err)
+			return err;
+	}
 	mutex_lock(&kis_config_mutex);
 	cell = kis_cell_from_request(info);
-	if (!IS_ERR(cell))
-		kis_cell_set_monitor(cell, tb);
+	if (IS_ERR(cell)) {
+		err = PTR_ERR(cell);
+		goto out;
+	}
+	/* A new threshold without a new threshold2 keeps the old one. */
+	if (!tb[KIS_CELL_ATTR_SEQ_THRESHOLD2]) {
+		err = READ_ONCE(cell->threshold2);
+		if (tb[KIS_CELL_ATTR_SEQ_THRESHOLD] &&
+		    err < nla_get_u16(tb[KIS_CELL_ATTR_SEQ_THRESHOLD])) {
+			NL_SET_ERR_MSG(info->extack,
+				       "threshold would be above threshold2; set both");
+			err = -EINVAL;
+			goto out;
+		}
+	} else {
+		err = kis_threshold2_check(cell, tb, info->extack);
+		if (err < 0)
+			goto out;
+	}
+	kis_cell_set_monitor(cell, tb, err);
+	err = 0;
+out:
 	mutex_unlock(&kis_config_mutex);
-	return PTR_ERR_OR_ZERO(cell);
+	return err;
 }
 
 static int kis_cmd_learn(struct sk_buff *skb, struct genl_info *info)
@@ -529,15 +773,24 @@ static int kis_cmd_learn(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(cell);
 	} else if (info->genlhdr->cmd == KIS_CMD_LEARN_STOP) {
 		kis_learn_stop(cell);
+		err = kis_apc_learn_stop(cell);
+		if (err)
+			NL_SET_ERR_MSG(info->extack,
+				       "learning stopped, but out of memory arming the statistics");
 	} else if (test_bit(KIS_FLAG_LEARNING, &cell->flags)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "the cell is learning already; stop it first");
 		err = -EBUSY;
 	} else {
 		err = kis_learn_start(cell);
+		if (!err) {
+			err = kis_apc_learn_start(cell);
+			if (err)
+				kis_learn_stop(cell);
+		}
 		if (err)
 			NL_SET_ERR_MSG(info->extack,
-				       "out of memory for the learning model; lower learn_prefixes or learn_kgrams");
+				       "out of memory for the learning model; lower learn_prefixes, learn_kgrams or file_tree");
 	}
 	mutex_unlock(&kis_config_mutex);
 	return err;
@@ -767,6 +1020,82 @@ static int kis_profile_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
+static int kis_cmd_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	bool armed = info->attrs[KIS_ATTR_PROFILE_SOURCE] &&
+		     nla_get_u8(info->attrs[KIS_ATTR_PROFILE_SOURCE]) ==
+		     KIS_PROFILE_ARMED;
+	struct kis_cell *cell;
+	struct sk_buff *msg;
+	size_t len = 0;
+	u8 *buf = NULL;
+	void *hdr;
+	int err;
+
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (IS_ERR(cell)) {
+		mutex_unlock(&kis_config_mutex);
+		return PTR_ERR(cell);
+	}
+	buf = kis_apc_blob(cell, armed, &len);
+	mutex_unlock(&kis_config_mutex);
+	if (IS_ERR(buf)) {
+		err = PTR_ERR(buf);
+		if (err == -EBUSY)
+			NL_SET_ERR_MSG(info->extack,
+				       "the cell is still learning; stop learning first");
+		else if (err == -ENODATA && armed)
+			NL_SET_ERR_MSG(info->extack,
+				       "the cell has no statistics armed");
+		else if (err == -ENODATA)
+			NL_SET_ERR_MSG(info->extack,
+				       "the cell has learned no statistics yet");
+		return err;
+	}
+	err = -EMSGSIZE;
+	msg = genlmsg_new(nla_total_size(len), GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	hdr = genlmsg_put_reply(msg, info, &kis_genl_family, 0,
+				KIS_CMD_STATS_GET);
+	if (!hdr || nla_put(msg, KIS_ATTR_STATS, len, buf)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+out:
+	kvfree(buf);
+	return err;
+}
+
+static int kis_cmd_stats_load(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *blob = info->attrs[KIS_ATTR_STATS];
+	struct kis_cell *cell;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KIS_ATTR_STATS))
+		return -EINVAL;
+	mutex_lock(&kis_config_mutex);
+	cell = kis_cell_from_request(info);
+	if (IS_ERR(cell)) {
+		err = PTR_ERR(cell);
+	} else {
+		err = kis_apc_blob_load(cell, nla_data(blob), nla_len(blob));
+		if (err == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(info->extack, blob,
+					    "malformed statistics");
+		else if (!err)
+			pr_info("cell %s armed with statistics\n", cell->name);
+	}
+	mutex_unlock(&kis_config_mutex);
+	return err;
+}
+
 static const struct genl_small_ops kis_ops[] = {
 	{
 		.cmd = KIS_CMD_VERSION,
@@ -823,6 +1152,16 @@ static const struct genl_small_ops kis_ops[] = {
 	{
 		.cmd = KIS_CMD_TRACE_STOP,
 		.doit = kis_cmd_trace,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_STATS_GET,
+		.doit = kis_cmd_stats_get,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_STATS_LOAD,
+		.doit = kis_cmd_stats_load,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -4,6 +4,13 @@
  * fork, exec and exit. The tracepoints are not exported symbols, so they
  * are found by name with for_each_kernel_tracepoint().
  *
+ * Files opened and TCP connections accepted or opened have no tracepoint;
+ * kprobes at the entry of the LSM hooks security_file_open(),
+ * security_sock_graft() (called as accept() hands over the new socket) and
+ * security_socket_connect() see them, in the task that does it. They are
+ * attached only while a cell is loaded; a kernel without them works on
+ * without those statistics.
+ *
  * All probes run with preemption disabled: no sleeping, no allocation.
  * While no cell is loaded the kis_watching static key is off and every
  * probe returns at its first instruction.
@@ -11,6 +18,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/binfmts.h>
+#include <linux/ctype.h>
+#include <linux/fs.h>
+#include <linux/kprobes.h>
+#include <linux/net.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
@@ -53,8 +64,10 @@ static void kis_probe_fork(void *data, struct task_struct *parent,
 		return;
 	rcu_read_lock();
 	t = kis_task_find(parent);
-	if (t)
+	if (t) {
 		kis_task_join(t->cell, child);
+		kis_apc_fork(t->cell);
+	}
 	rcu_read_unlock();
 }
 
@@ -95,6 +108,125 @@ static void kis_probe_exit(void *data, struct task_struct *p)
 	if (kis_task_find(p))
 		kis_task_leave(p);
 	rcu_read_unlock();
+}
+
+/*
+ * /proc/1234/... becomes /proc/PID/...: each process has its own, and the
+ * file tree would otherwise never learn them. @buf is the buffer d_path()
+ * wrote @p into, at its end.
+ */
+static char *kis_path_normalize(char *buf, char *p)
+{
+	static const char proc_pid[] = "/proc/PID";
+	size_t n = 0;
+	char *q;
+
+	if (strncmp(p, "/proc/", 6))
+		return p;
+	while (isdigit(p[6 + n]))
+		n++;
+	if (!n || (p[6 + n] && p[6 + n] != '/'))
+		return p;
+	q = p + 6 + n - (sizeof(proc_pid) - 1);
+	if (q < buf)
+		return p;
+	memcpy(q, proc_pid, sizeof(proc_pid) - 1);
+	return q;
+}
+
+static int kis_kprobe_file_open(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct file *file = (struct file *)regs_get_kernel_argument(regs, 0);
+	struct kis_scratch *scratch;
+	struct kis_task *t;
+	char *path;
+
+	if (!static_branch_unlikely(&kis_watching) || !file)
+		return 0;
+	rcu_read_lock();
+	t = kis_task_find(current);
+	if (t) {
+		scratch = this_cpu_ptr(kis_scratch);
+		path = d_path(&file->f_path, scratch->path,
+			      sizeof(scratch->path));
+		if (!IS_ERR(path) && *path == '/') {
+			path = kis_path_normalize(scratch->path, path);
+			kis_apc_file_open(t->cell, t, path, strlen(path));
+		}
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static void kis_conn_seen(struct sock *sk)
+{
+	struct kis_task *t;
+
+	if (!static_branch_unlikely(&kis_watching) || !sk)
+		return;
+	rcu_read_lock();
+	t = kis_task_find(current);
+	if (t)
+		kis_apc_conn_new(t->cell, t, sk);
+	rcu_read_unlock();
+}
+
+static int kis_kprobe_sock_graft(struct kprobe *kp, struct pt_regs *regs)
+{
+	kis_conn_seen((struct sock *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+static int kis_kprobe_connect(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)regs_get_kernel_argument(regs, 0);
+
+	if (sock)
+		kis_conn_seen(sock->sk);
+	return 0;
+}
+
+struct kis_kprobe {
+	const char *symbol;
+	kprobe_pre_handler_t handler;
+	struct kprobe kp;
+	bool attached;
+};
+
+static struct kis_kprobe kis_kprobes[] = {
+	{ .symbol = "security_file_open", .handler = kis_kprobe_file_open },
+	{ .symbol = "security_sock_graft", .handler = kis_kprobe_sock_graft },
+	{ .symbol = "security_socket_connect", .handler = kis_kprobe_connect },
+};
+
+/* Attaches what it can: a missing hook costs only its statistics. */
+static void kis_kprobes_attach(void)
+{
+	struct kis_kprobe *k;
+	int err;
+
+	for (k = kis_kprobes; k < kis_kprobes + ARRAY_SIZE(kis_kprobes); k++) {
+		/* A kprobe is registered afresh each time. */
+		memset(&k->kp, 0, sizeof(k->kp));
+		k->kp.symbol_name = k->symbol;
+		k->kp.pre_handler = k->handler;
+		err = register_kprobe(&k->kp);
+		k->attached = !err;
+		if (err)
+			pr_warn("cannot attach to %s (%d): its statistics are not measured\n",
+				k->symbol, err);
+	}
+}
+
+static void kis_kprobes_detach(void)
+{
+	struct kis_kprobe *k;
+
+	for (k = kis_kprobes; k < kis_kprobes + ARRAY_SIZE(kis_kprobes); k++) {
+		if (k->attached)
+			unregister_kprobe(&k->kp);
+		k->attached = false;
+	}
 }
 
 struct kis_tracepoint {
@@ -222,6 +354,7 @@ int kis_watch_start(void)
 		if (err)
 			return err;
 		kis_syscalls_watched = true;
+		kis_kprobes_attach();
 		if (kis_sole_syscall_tracer()) {
 			kis_precise_enter();
 			schedule_delayed_work(&kis_precise_work, HZ);
@@ -241,6 +374,7 @@ static bool kis_sys_enter_detach(void)
 	if (!kis_syscalls_watched)
 		return false;
 	cancel_delayed_work_sync(&kis_precise_work);
+	kis_kprobes_detach();
 	kis_precise_leave();
 	tracepoint_probe_unregister(kis_tracepoints[0].tp,
 				    kis_tracepoints[0].probe, NULL);

@@ -25,6 +25,7 @@
 #include <linux/kis.h>
 
 #include "kis_seq.h"
+#include "kis_stat.h"
 
 #define KIS_VERSION		"0.1.0"
 #define KIS_ARGS_READ_MAX	4096
@@ -32,6 +33,8 @@
 struct kis_cell;
 struct linux_binprm;
 struct sk_buff;
+struct sock;
+struct nlattr;
 
 /**
  * struct kis_profile - a sequence model in kernel memory
@@ -62,6 +65,8 @@ struct kis_profile {
  * @max_score: highest @score since the cell was armed
  * @alerted: @score is above the threshold and the alert was raised
  * @exec_mark: the next trace record is the first after an execve
+ * @cpu_seen: CPU time of the task already counted by the APC, ns; under
+ *	kis_lock
  *
  * Everything after @gp is written only by the task itself, in its
  * system-call probe, and read racily by status dumps.
@@ -84,6 +89,132 @@ struct kis_task {
 	u16 max_score;
 	bool alerted;
 	bool exec_mark;
+	u64 cpu_seen;
+};
+
+/**
+ * struct kis_param_state - one parameter of a cell at run time
+ * @limits: how its thresholds are derived
+ * @expect: hard tolerization: the value the config expects
+ * @learn: statistics of the current or last learning run
+ * @armed: the statistics it is judged against
+ * @is_armed: @t1 and @t2 apply
+ * @t1: threshold of danger signal 1
+ * @t2: threshold of danger signal 2
+ * @value: last sample
+ * @danger: its danger signal
+ */
+struct kis_param_state {
+	struct kis_stat_limits limits;
+	struct kis_stat_expect expect;
+	struct kis_stat learn;
+	struct kis_stat armed;
+	bool is_armed;
+	u64 t1;
+	u64 t2;
+	u64 value;
+	struct kis_danger_state danger;
+};
+
+/* The per-connection parameters, KIS_PARAM_CONN_RX_BYTES and on. */
+#define KIS_CONN_PARAMS		3
+
+/**
+ * struct kis_conn - a TCP connection of a cell
+ * @node: link in the APC's live or free list
+ * @sk: the socket, referenced
+ * @peer: addresses, for events
+ * @pid: thread that accepted or opened it
+ * @tgid: its process
+ * @rx_seen: bytes received already counted in the cell's totals
+ * @tx_seen: bytes sent likewise
+ * @rx_segs_seen: data segments received likewise
+ * @tx_segs_seen: data segments sent likewise
+ * @danger: danger signals of its per-connection parameters
+ */
+struct kis_conn {
+	struct list_head node;
+	struct sock *sk;
+	struct kis_peer peer;
+	pid_t pid;
+	pid_t tgid;
+	u64 rx_seen;
+	u64 tx_seen;
+	u32 rx_segs_seen;
+	u32 tx_segs_seen;
+	struct kis_danger_state danger[KIS_CONN_PARAMS];
+};
+
+/**
+ * struct kis_apc - the statistics side of a cell's APC
+ * @lock: protects everything below not marked otherwise
+ * @work: the sampler, every @interval_ms
+ * @interval_ms: sampling interval (fixed at load)
+ * @hold1: quiet intervals before danger 1 decays (run-time)
+ * @hold2: quiet intervals before danger 2 decays to 1 (run-time)
+ * @tree_cap: room of the file trees
+ * @nglobs: entries of @globs
+ * @globs: the expected file tree of hard tolerization, or NULL
+ * @p: the parameters
+ * @learning: statistics are being learned
+ * @learn_tree: the file tree being learned
+ * @armed_tree: the file tree judged against, or NULL
+ * @level: the cell's danger level, the highest of its parameters'
+ * @samples: intervals sampled
+ * @danger_events: danger events raised
+ * @training: samples refused as suspected training
+ * @training_files: file training events this interval (they are capped)
+ * @files: files opened since the last sample
+ * @files_outside: of them, outside the tree
+ * @forks: tasks created since the last sample
+ * @conns_new: connections since the last sample
+ * @seq_peak: highest smoothed anomaly above the threshold since the last
+ *	sample
+ * @cpu_exited: CPU time of tasks that left since the last sample, ns;
+ *	under kis_lock
+ * @last_syscalls: the cell's system calls at the last sample (sampler only)
+ * @last_execs: the cell's execve calls at the last sample (sampler only)
+ * @conn_pool: connection slots
+ * @conns: live connections
+ * @conn_free: free slots
+ * @nconns: entries of @conns
+ * @conns_untracked: connections not tracked because the pool was full
+ * @tasks: room for the sampler's task references (sampler only)
+ * @ntasks_cap: entries of @tasks
+ */
+struct kis_apc {
+	spinlock_t lock;		/* see above */
+	struct delayed_work work;
+	u32 interval_ms;
+	u32 hold1;
+	u32 hold2;
+	u32 tree_cap;
+	u32 nglobs;
+	char (*globs)[KIS_PROGRAM_MAX];
+	struct kis_param_state p[KIS_PARAM_COUNT];
+	bool learning;
+	struct kis_ftree *learn_tree;
+	struct kis_ftree *armed_tree;
+	u8 level;
+	u64 samples;
+	u64 danger_events;
+	u64 training;
+	u32 training_files;
+	atomic64_t files;
+	atomic64_t files_outside;
+	atomic64_t forks;
+	atomic64_t conns_new;
+	u32 seq_peak;
+	u64 cpu_exited;
+	u64 last_syscalls;
+	u64 last_execs;
+	struct kis_conn *conn_pool;
+	struct list_head conns;
+	struct list_head conn_free;
+	u32 nconns;
+	u64 conns_untracked;
+	struct task_struct **tasks;
+	u32 ntasks_cap;
 };
 
 /**
@@ -111,6 +242,8 @@ struct kis_task {
  * @seq_k: sequence length for learning
  * @window: scores averaged by the monitor (run-time setting)
  * @threshold: smoothed anomaly above which an alert is raised (run-time)
+ * @threshold2: smoothed anomaly above which danger signal 2 is raised
+ *	(run-time)
  * @learn_prefixes: learning room, distinct runs of k-1 calls
  * @learn_kgrams: learning room, distinct k-grams
  * @flags: KIS_CELL_LEARNING and KIS_CELL_TRACING bits
@@ -121,6 +254,7 @@ struct kis_task {
  * @armed: the profile the cell is monitored with (RCU), or NULL
  * @alerts: alerts raised
  * @trace_lost: trace records lost because the trace ring was full
+ * @apc: resource statistics and danger signals
  */
 struct kis_cell {
 	struct list_head list;
@@ -145,6 +279,7 @@ struct kis_cell {
 	u32 seq_k;
 	u32 window;
 	u32 threshold;
+	u32 threshold2;
 	u32 learn_prefixes;
 	u32 learn_kgrams;
 	unsigned long flags;
@@ -155,6 +290,7 @@ struct kis_cell {
 	struct kis_profile __rcu *armed;
 	atomic64_t alerts;
 	atomic64_t trace_lost;
+	struct kis_apc apc;
 };
 
 /* Bits of kis_cell.flags. */
@@ -202,7 +338,40 @@ void kis_learn_stop(struct kis_cell *cell);
 void kis_profile_arm(struct kis_cell *cell, struct kis_profile *prof);
 void kis_cell_observe(struct kis_cell *cell, struct kis_task *t, long id);
 
+/* kis_apc.c */
+int kis_apc_init(struct kis_cell *cell, u32 slots);
+void kis_apc_free(struct kis_cell *cell);
+void kis_apc_start(struct kis_cell *cell);
+int kis_apc_learn_start(struct kis_cell *cell);
+int kis_apc_learn_stop(struct kis_cell *cell);
+void kis_apc_task_leave(struct kis_cell *cell, struct kis_task *t);
+void kis_apc_fork(struct kis_cell *cell);
+void kis_apc_file_open(struct kis_cell *cell, struct kis_task *t,
+		       const char *path, size_t len);
+void kis_apc_conn_new(struct kis_cell *cell, struct kis_task *t,
+		      struct sock *sk);
+void kis_apc_seq(struct kis_cell *cell, struct kis_task *t, u32 score);
+int kis_apc_put(struct sk_buff *skb, struct kis_cell *cell);
+u8 *kis_apc_blob(struct kis_cell *cell, bool armed, size_t *len);
+int kis_apc_blob_load(struct kis_cell *cell, const u8 *buf, size_t len);
+void kis_apc_set_param(struct kis_cell *cell, u32 id, struct nlattr **tb);
+void kis_apc_rearm(struct kis_cell *cell);
+
 /* kis_events.c */
+struct kis_danger_info {
+	u32 param;
+	u32 level;
+	u32 cell_level;
+	u64 value;
+	const struct kis_param_state *ps;
+	const struct kis_task *task;
+	const struct kis_peer *peer;
+	const char *path;
+};
+
+void kis_event_danger(struct kis_cell *cell, const struct kis_danger_info *d);
+void kis_event_training(struct kis_cell *cell, u32 param, u64 value,
+			const char *path);
 int kis_events_init(void);
 void kis_events_close(void);
 void kis_events_exit(void);

@@ -152,6 +152,8 @@ static void kis_monitor_call(struct kis_cell *cell, struct kis_task *t,
 		t->alerted = false;
 		return;
 	}
+	/* Every call of an excursion is a danger input (kis_apc.c). */
+	kis_apc_seq(cell, t, score);
 	/* One alert per excursion above the threshold. */
 	if (t->alerted)
 		return;

@@ -35,7 +35,11 @@ kisctl profile show /tmp/httpd.kis | head -n 12
 say "Arm the cell with the profile; kisctl monitor logs normality and runs a program on alert"
 cat >/tmp/on-alert <<'SH'
 #!/bin/sh
-echo "*** on-alert: cell $KIS_CELL, process $KIS_PID ($KIS_COMM), anomaly $KIS_SCORE > $KIS_THRESHOLD; last calls: $KIS_CALLS"
+if [ "$KIS_EVENT" = danger ]; then
+	echo "*** on-danger: cell $KIS_CELL, danger $KIS_LEVEL on $KIS_PARAM: $KIS_VALUE $KIS_UNIT (thresholds $KIS_T1, $KIS_T2) $KIS_PATH$KIS_PEER"
+else
+	echo "*** on-alert: cell $KIS_CELL, process $KIS_PID ($KIS_COMM), anomaly $KIS_SCORE > $KIS_THRESHOLD; last calls: $KIS_CALLS"
+fi
 SH
 chmod 755 /tmp/on-alert
 kisctl profile load httpd /tmp/httpd.kis

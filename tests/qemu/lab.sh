@@ -48,3 +48,53 @@ lab_normal() {
 lab_attack() {
 	wget -q -O - "$LAB_URL/cgi-bin/greet?name=x%3Bid%3Bls%20-l%20/etc%3Bcat%20/etc/passwd" || true
 }
+
+# ---- The APC's statistics: a CGI whose cost the client chooses ----------------------
+
+# lab_app_setup: /www/cgi-bin/app and its data files, served by the lab's httpd.
+#   app?echo=N   N lines of text (a response that grows with N)
+#   app?burn=N   a shell loop of N rounds (CPU time that grows with N)
+#   app?file=F   the file /www/data/F (F is not checked: "../../etc/shadow" works)
+lab_app_setup() {
+	mkdir -p /www/data
+	for f in a b c; do
+		echo "data file $f" >/www/data/$f.txt
+	done
+	cat >/www/cgi-bin/app <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+case "$QUERY_STRING" in
+echo=*)
+	n=${QUERY_STRING#echo=}; i=0
+	while [ "$i" -lt "$n" ]; do echo "line $i of the answer"; i=$((i + 1)); done ;;
+burn=*)
+	n=${QUERY_STRING#burn=}; i=0
+	while [ "$i" -lt "$n" ]; do i=$((i + 1)); done
+	echo "burned $n" ;;
+file=*)
+	cat "/www/data/$(httpd -d "${QUERY_STRING#file=}")" ;;
+esac
+CGI
+	chmod 755 /www/cgi-bin/app
+}
+
+# lab_app_get QUERY: one request to the app; prints the answer.
+lab_app_get() {
+	wget -q -O - "$LAB_URL/cgi-bin/app?$1"
+}
+
+# lab_app_normal ROUNDS: the app's normal workload, paced so that every interval of
+# the statistics sees about the same: small answers, a little CPU, the data files.
+lab_app_normal() {
+	_r=0
+	while [ "$_r" -lt "$1" ]; do
+		_r=$((_r + 1))
+		lab_app_get "echo=$((_r % 4 + 3))" >/dev/null || fail "app echo failed"
+		lab_app_get "burn=$((_r % 3 * 50 + 100))" >/dev/null || fail "app burn failed"
+		_f=$(lab_app_get "file=$(echo a b c | cut -d' ' -f$((_r % 3 + 1))).txt") ||
+			fail "app file failed"
+		case "$_f" in "data file "*) ;; *) fail "app file answered '$_f'" ;; esac
+		wget -q -O /dev/null "$LAB_URL/" || fail "GET / failed"
+		sleep 0.2
+	done
+}

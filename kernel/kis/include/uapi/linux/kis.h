@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 #define KIS_GENL_NAME		"kis"
-#define KIS_GENL_VERSION	1
+#define KIS_GENL_VERSION	2
 #define KIS_GENL_MCGRP_EVENTS	"events"
 #define KIS_GENL_MCGRP_TRACE	"trace"
 
@@ -42,6 +42,80 @@
 #define KIS_PROFILE_SIZE_MAX		33554432
 /* Largest KIS_ATTR_PROFILE_CHUNK. */
 #define KIS_PROFILE_CHUNK_MAX		32768
+
+/*
+ * The APC's statistics (Documentation/statistics.md): sampling interval,
+ * how long danger signals are held, and room for the learned file tree.
+ */
+#define KIS_STAT_INTERVAL_MS_DEFAULT	1000
+#define KIS_STAT_INTERVAL_MS_MIN	100
+#define KIS_STAT_INTERVAL_MS_MAX	60000
+#define KIS_DANGER_HOLD1_DEFAULT	10	/* intervals */
+#define KIS_DANGER_HOLD2_DEFAULT	3	/* intervals */
+#define KIS_DANGER_HOLD_MAX		3600
+#define KIS_FILE_TREE_DEFAULT		1024	/* files and directories */
+#define KIS_FILE_TREE_MAX		4000	/* the blob fits one attribute */
+#define KIS_FILE_GLOBS_MAX		32	/* expected tree, hard tolerization */
+#define KIS_PATH_MAX			256	/* paths in events, with the NUL */
+/* Multipliers of the deviation are in tenths: 30 is 3.0. */
+#define KIS_MULT_MAX			10000
+#define KIS_TOLERANCE_MAX		1000	/* percent */
+
+/**
+ * enum kis_param - what the APC measures about a cell
+ * @KIS_PARAM_SEQ: smoothed sequence anomaly of the cell's worst task,
+ *	0..1000; thresholds are the cell's SEQ_THRESHOLD and SEQ_THRESHOLD2
+ * @KIS_PARAM_CPU: CPU time used in an interval, microseconds
+ * @KIS_PARAM_VM_PAGES: mapped pages of the cell's largest process
+ * @KIS_PARAM_RSS_PAGES: resident pages of the cell's largest process
+ * @KIS_PARAM_FILES: files opened in an interval
+ * @KIS_PARAM_FILES_OUTSIDE: files opened in an interval outside the learned
+ *	file tree
+ * @KIS_PARAM_SYSCALLS: system calls in an interval
+ * @KIS_PARAM_FORKS: processes and threads created in an interval
+ * @KIS_PARAM_EXECS: execve calls in an interval
+ * @KIS_PARAM_CONNECTIONS: TCP connections accepted or opened in an interval
+ * @KIS_PARAM_RX_BYTES: TCP payload bytes received in an interval
+ * @KIS_PARAM_TX_BYTES: TCP payload bytes sent in an interval
+ * @KIS_PARAM_RX_MSGS: TCP data segments received in an interval
+ * @KIS_PARAM_TX_MSGS: TCP data segments sent in an interval
+ * @KIS_PARAM_CONN_RX_BYTES: bytes received on one connection (a request)
+ * @KIS_PARAM_CONN_TX_BYTES: bytes sent on one connection (a response)
+ * @KIS_PARAM_CONN_RATIO: bytes sent per 100 bytes received, one connection
+ * @KIS_PARAM_COUNT: number of parameters
+ *
+ * The last three are per connection: a sample is one connection, taken
+ * when it closes (and each interval while it is open). The others are per
+ * cell, one sample an interval.
+ */
+enum kis_param {
+	KIS_PARAM_SEQ,
+	KIS_PARAM_CPU,
+	KIS_PARAM_VM_PAGES,
+	KIS_PARAM_RSS_PAGES,
+	KIS_PARAM_FILES,
+	KIS_PARAM_FILES_OUTSIDE,
+	KIS_PARAM_SYSCALLS,
+	KIS_PARAM_FORKS,
+	KIS_PARAM_EXECS,
+	KIS_PARAM_CONNECTIONS,
+	KIS_PARAM_RX_BYTES,
+	KIS_PARAM_TX_BYTES,
+	KIS_PARAM_RX_MSGS,
+	KIS_PARAM_TX_MSGS,
+	KIS_PARAM_CONN_RX_BYTES,
+	KIS_PARAM_CONN_TX_BYTES,
+	KIS_PARAM_CONN_RATIO,
+
+	KIS_PARAM_COUNT
+};
+
+/* Danger signal levels. */
+enum kis_danger {
+	KIS_DANGER_NONE,
+	KIS_DANGER_1,
+	KIS_DANGER_2,
+};
 
 /* Cell state bits, KIS_CELL_ATTR_STATE. */
 #define KIS_CELL_LEARNING	0x1	/* learning a profile */
@@ -100,6 +174,20 @@ struct kis_trace_record {
  *	crossed its cell's threshold; KIS_ATTR_EVENT nest.
  * @KIS_CMD_TRACE: message on the "trace" group: KIS_ATTR_TRACE_SEQ,
  *	KIS_ATTR_TRACE_LOST and KIS_ATTR_TRACE_RECORDS.
+ * @KIS_CMD_DANGER: event on the "events" group: a danger signal of a cell
+ *	(or of one of its connections) rose or decayed; KIS_ATTR_EVENT nest
+ *	with PARAM, LEVEL, VALUE, MEAN, DEV, T1, T2 and, for a connection or a
+ *	file, PEER or PATH.
+ * @KIS_CMD_TRAINING: event on the "events" group: while learning with
+ *	expected values (hard tolerization), a sample far from what the
+ *	config expects was not learned; KIS_ATTR_EVENT nest with PARAM, VALUE,
+ *	EXPECT, TOLERANCE, or PATH for a file outside the expected tree.
+ * @KIS_CMD_STATS_GET: KIS_ATTR_CELL_NAME and KIS_ATTR_PROFILE_SOURCE; the
+ *	reply carries the cell's learned statistics and file tree as one
+ *	KIS_ATTR_STATS blob (the core's format, kernel/kis/core/kis_stat.h).
+ *	Admin.
+ * @KIS_CMD_STATS_LOAD: KIS_ATTR_CELL_NAME and a KIS_ATTR_STATS blob: the
+ *	cell judges its statistics against it from now on. Admin.
  */
 enum kis_cmd {
 	KIS_CMD_UNSPEC,
@@ -118,6 +206,10 @@ enum kis_cmd {
 	KIS_CMD_TRACE_STOP,
 	KIS_CMD_ALERT,
 	KIS_CMD_TRACE,
+	KIS_CMD_DANGER,
+	KIS_CMD_TRAINING,
+	KIS_CMD_STATS_GET,
+	KIS_CMD_STATS_LOAD,
 
 	__KIS_CMD_MAX,
 	KIS_CMD_MAX = __KIS_CMD_MAX - 1
@@ -142,6 +234,7 @@ enum kis_attr {
 	KIS_ATTR_TRACE_RECORDS,		/* binary: struct kis_trace_record[] */
 	KIS_ATTR_EVENTS_LOST,		/* u64: events lost so far */
 	KIS_ATTR_PAD,
+	KIS_ATTR_STATS,			/* binary: statistics blob */
 
 	__KIS_ATTR_MAX,
 	KIS_ATTR_MAX = __KIS_ATTR_MAX - 1
@@ -177,6 +270,21 @@ enum kis_cell_attr {
 	KIS_CELL_ATTR_PROFILE_KGRAMS,	/* u32: k-grams of the armed profile */
 	KIS_CELL_ATTR_ALERTS,		/* u64: alerts raised */
 	KIS_CELL_ATTR_TRACE_LOST,	/* u64: trace records lost */
+	KIS_CELL_ATTR_SEQ_THRESHOLD2,	/* u16: danger 2 above, 0..1000 */
+	KIS_CELL_ATTR_STAT_INTERVAL,	/* u32: sampling interval, ms */
+	KIS_CELL_ATTR_DANGER_HOLD1,	/* u16: quiet intervals before 1 -> 0 */
+	KIS_CELL_ATTR_DANGER_HOLD2,	/* u16: quiet intervals before 2 -> 1 */
+	KIS_CELL_ATTR_FILE_TREE,	/* u32: room for learned files */
+	KIS_CELL_ATTR_FILE_GLOBS,	/* nest of KIS_CELL_ATTR_FILE_GLOB */
+	KIS_CELL_ATTR_FILE_GLOB,	/* string: expected file tree entry */
+	KIS_CELL_ATTR_PARAMS,		/* nest of KIS_CELL_ATTR_PARAM */
+	KIS_CELL_ATTR_PARAM,		/* nest: enum kis_param_attr */
+	KIS_CELL_ATTR_DANGER,		/* u8: enum kis_danger, cell level */
+	KIS_CELL_ATTR_DANGER_EVENTS,	/* u64: danger signal events */
+	KIS_CELL_ATTR_TRAINING,		/* u64: suspected training samples */
+	KIS_CELL_ATTR_STAT_SAMPLES,	/* u64: intervals sampled */
+	KIS_CELL_ATTR_FILES_LEARNED,	/* u32: entries of the file tree */
+	KIS_CELL_ATTR_CONNECTIONS,	/* u32: connections tracked now */
 
 	__KIS_CELL_ATTR_MAX,
 	KIS_CELL_ATTR_MAX = __KIS_CELL_ATTR_MAX - 1
@@ -204,7 +312,47 @@ enum kis_profile_source {
 	KIS_PROFILE_ARMED,		/* what the cell monitors with */
 };
 
-/* Attributes of an event (KIS_CMD_ALERT). */
+/*
+ * Settings and state of one parameter of a cell (KIS_CELL_ATTR_PARAM).
+ * On load and set: ID and any of MULT1, MULT2, FLOOR, EXPECT, TOLERANCE.
+ * In dumps the module adds the rest. Means and deviations are in the
+ * parameter's unit, rounded down.
+ */
+enum kis_param_attr {
+	KIS_PARAM_ATTR_UNSPEC,
+	KIS_PARAM_ATTR_ID,		/* u8: enum kis_param */
+	KIS_PARAM_ATTR_MULT1,		/* u16: threshold 1 multiplier, tenths */
+	KIS_PARAM_ATTR_MULT2,		/* u16: threshold 2 multiplier, tenths */
+	KIS_PARAM_ATTR_FLOOR,		/* u64: least deviation used */
+	KIS_PARAM_ATTR_EXPECT,		/* u64: expected value (hard) */
+	KIS_PARAM_ATTR_TOLERANCE,	/* u16: percent around EXPECT */
+	KIS_PARAM_ATTR_PAD,
+	KIS_PARAM_ATTR_SAMPLES,		/* u64: samples learned */
+	KIS_PARAM_ATTR_MEAN,		/* u64 */
+	KIS_PARAM_ATTR_DEV,		/* u64: mean absolute deviation */
+	KIS_PARAM_ATTR_T1,		/* u64: threshold 1 (armed) */
+	KIS_PARAM_ATTR_T2,		/* u64: threshold 2 (armed) */
+	KIS_PARAM_ATTR_VALUE,		/* u64: last sample */
+	KIS_PARAM_ATTR_LEVEL,		/* u8: enum kis_danger now */
+	KIS_PARAM_ATTR_ARMED,		/* u8: 1 if judged against thresholds */
+
+	__KIS_PARAM_ATTR_MAX,
+	KIS_PARAM_ATTR_MAX = __KIS_PARAM_ATTR_MAX - 1
+};
+
+/*
+ * The peer of a connection in events: address family, ports in host
+ * order, addresses as on the wire (IPv4 in the first 4 bytes).
+ */
+struct kis_peer {
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 peer_port;
+	__u16 local_port;
+	__u16 pad;
+	__u8 peer_addr[16];
+};
+
+/* Attributes of an event (KIS_CMD_ALERT, KIS_CMD_DANGER, ...). */
 enum kis_event_attr {
 	KIS_EVENT_ATTR_UNSPEC,
 	KIS_EVENT_ATTR_SEQ,		/* u64: event number, from 1 */
@@ -218,6 +366,18 @@ enum kis_event_attr {
 	KIS_EVENT_ATTR_THRESHOLD,	/* u32 */
 	KIS_EVENT_ATTR_CALLS,		/* binary: __u16[], oldest first */
 	KIS_EVENT_ATTR_PAD,
+	KIS_EVENT_ATTR_PARAM,		/* u8: enum kis_param */
+	KIS_EVENT_ATTR_LEVEL,		/* u8: enum kis_danger, new level */
+	KIS_EVENT_ATTR_VALUE,		/* u64: the sample */
+	KIS_EVENT_ATTR_MEAN,		/* u64 */
+	KIS_EVENT_ATTR_DEV,		/* u64 */
+	KIS_EVENT_ATTR_T1,		/* u64 */
+	KIS_EVENT_ATTR_T2,		/* u64 */
+	KIS_EVENT_ATTR_PEER,		/* binary: struct kis_peer */
+	KIS_EVENT_ATTR_PATH,		/* string: file outside the tree */
+	KIS_EVENT_ATTR_EXPECT,		/* u64: expected value (training) */
+	KIS_EVENT_ATTR_TOLERANCE,	/* u16: percent (training) */
+	KIS_EVENT_ATTR_CELL_LEVEL,	/* u8: the cell's level after it */
 
 	__KIS_EVENT_ATTR_MAX,
 	KIS_EVENT_ATTR_MAX = __KIS_EVENT_ATTR_MAX - 1
