@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "config.hpp"
 #include "options.hpp"
 #include "profile_file.hpp"
 #include "session.hpp"
@@ -16,7 +17,7 @@ namespace kis {
 namespace {
 
 const char kStartHelp[] =
-    "usage: kisctl learn start CELL\n"
+    "usage: kisctl learn start CELL [--for DURATION]\n"
     "\n"
     "The cell starts learning from scratch: from the next system call of each of its tasks,\n"
     "the module counts which call follows each run of k-1 calls (k, and the room of the\n"
@@ -26,6 +27,12 @@ const char kStartHelp[] =
     "parameter) and the files it opens make its file tree; with expected values in the\n"
     "config (hard tolerization), samples far from them are not learned. What an earlier run\n"
     "learned is discarded. Needs CAP_NET_ADMIN (run as root).\n"
+    "\n"
+    "Options:\n"
+    "  --for DURATION   the module stops learning by itself after DURATION (\"30m\", \"12h\",\n"
+    "                   \"7d\"; units ms, s, m, h, d; at most 30 days), as `learn stop` would,\n"
+    "                   whether or not kisctl still runs\n"
+    "  -h, --help       show this help\n"
     "\n"
     "Exit status: 0 started, 1 failure (e.g. learning already), 2 usage error.\n";
 
@@ -85,9 +92,25 @@ std::optional<std::string> one_cell(const std::string &action, const Options &o)
     return o.operands[0];
 }
 
+// The --for DURATION of learn start in milliseconds: 0 if not given; nothing after a usage
+// error.
+std::optional<std::uint32_t> learn_for_ms(const Options &o) {
+    const std::string *text = o.value("--for");
+    if (!text)
+        return 0;
+    auto ms = parse_duration_ms(*text);
+    if (!ms || *ms == 0 || *ms > KIS_LEARN_FOR_MS_MAX) {
+        usage_error(usage_name("start"),
+                    "--for \"" + *text + "\" is not a duration of 1ms to 30d (e.g. 30m, 12h, 7d)");
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(*ms);
+}
+
 int run_start_stop(const Args &args, bool start) {
     const std::string action = start ? "start" : "stop";
-    auto o = parse_options(usage_name(action), args, {}, 1);
+    auto o = start ? parse_options(usage_name(action), args, {{"--for", "", OptionSpec::value}}, 1)
+                   : parse_options(usage_name(action), args, {}, 1);
     if (!o)
         return kExitUsage;
     if (o->help) {
@@ -97,12 +120,15 @@ int run_start_stop(const Args &args, bool start) {
     auto cell = one_cell(action, *o);
     if (!cell)
         return kExitUsage;
+    auto for_ms = start ? learn_for_ms(*o) : std::optional<std::uint32_t>(0);
+    if (!for_ms)
+        return kExitUsage;
     if (!check_cell_operand(usage_name(action), *cell))
         return kExitFailure;
     auto module = connect_or_report();
     if (!module)
         return kExitFailure;
-    Result<void> r = start ? module->learn_start(*cell) : module->learn_stop(*cell);
+    Result<void> r = start ? module->learn_start(*cell, *for_ms) : module->learn_stop(*cell);
     if (!r) {
         if (start && r.error().kernel_errno == EBUSY) {
             print_error("learn start: cell \"" + *cell +
@@ -119,6 +145,8 @@ int run_start_stop(const Args &args, bool start) {
             std::cout << " (k " << info->seq_k << ", room for "
                       << counted(info->learn_prefixes, "prefix", "prefixes") << " and "
                       << counted(info->learn_kgrams, "k-gram", "k-grams") << ")";
+        if (*for_ms)
+            std::cout << ", stops by itself in " << duration_text(*for_ms);
         std::cout << "\n";
         if (info && info->stat_interval_ms)
             std::cout << "  statistics: sampled every " << info->stat_interval_ms
@@ -147,6 +175,8 @@ std::string status_line(const CellInfo &c) {
         s += "not learning";
     if (c.learning() || c.learned)
         s += ", " + counted(c.learn_dropped, "k-gram", "k-grams") + " dropped";
+    if (c.learning() && c.learn_left_ms)
+        s += ", stops by itself in " + duration_text(c.learn_left_ms);
     s += "; k " + std::to_string(c.seq_k) + ", room " +
          counted(c.learn_prefixes, "prefix", "prefixes") + ", " +
          counted(c.learn_kgrams, "k-gram", "k-grams");

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -778,8 +779,30 @@ std::string tenths_text(std::uint32_t tenths) {
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
 }
 
+std::string duration_text(std::uint64_t ms) {
+    if (ms < 1000)
+        return std::to_string(ms) + "ms";
+    static const struct {
+        std::uint64_t s;
+        const char *unit;
+    } units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+    std::uint64_t secs = ms / 1000;
+    for (std::size_t i = 0; i < std::size(units); i++) {
+        if (secs < units[i].s)
+            continue;
+        std::string out = std::to_string(secs / units[i].s) + units[i].unit;
+        if (i + 1 < std::size(units)) {
+            std::uint64_t rest = secs % units[i].s / units[i + 1].s;
+            if (rest)
+                out += " " + std::to_string(rest) + units[i + 1].unit;
+        }
+        return out;
+    }
+    return "0s"; // not reached: ms >= 1000
+}
+
 std::optional<std::uint64_t> parse_duration_ms(std::string_view text) {
-    // NUMBER[.FRACTION]UNIT, UNIT one of ms, s, m; a whole number of milliseconds.
+    // NUMBER[.FRACTION]UNIT, UNIT one of ms, s, m, h, d; a whole number of milliseconds.
     std::size_t digits = 0;
     while (digits < text.size() &&
            ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.'))
@@ -793,6 +816,10 @@ std::optional<std::uint64_t> parse_duration_ms(std::string_view text) {
         unit_ms = 1000;
     else if (unit == "m")
         unit_ms = 60000;
+    else if (unit == "h")
+        unit_ms = 3600000;
+    else if (unit == "d")
+        unit_ms = 86400000;
     else
         return std::nullopt;
     std::size_t dot = number.find('.');

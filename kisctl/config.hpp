@@ -126,9 +126,13 @@ std::string stat_param_name(std::uint32_t id);
 // A multiplier in tenths as text: 30 -> "3.0".
 std::string tenths_text(std::uint32_t tenths);
 
-// A duration for [cell.stats] interval: "500ms", "1s", "1.5s", "2m", in milliseconds; nothing
-// if it is not one.
+// A duration ([cell.stats] interval, learn start --for): "500ms", "1s", "1.5s", "2m", "1h",
+// "7d", in milliseconds; nothing if it is not one.
 std::optional<std::uint64_t> parse_duration_ms(std::string_view text);
+
+// A duration for people: "500ms", "45s", "1m 30s", "2h 5m", "3d 4h" (the two largest units,
+// seconds and up rounded down).
+std::string duration_text(std::uint64_t ms);
 
 // A --param value of kisctl set, "NAME:mult1=X,mult2=Y,floor=Z" (any of the three, at least
 // one): into `out`, or an error message.

@@ -200,6 +200,7 @@ const Policy<KIS_CELL_ATTR_MAX + 1> &cell_policy() {
         p[KIS_CELL_ATTR_STAT_SAMPLES] = policy(NLA_U64);
         p[KIS_CELL_ATTR_FILES_LEARNED] = policy(NLA_U32);
         p[KIS_CELL_ATTR_CONNECTIONS] = policy(NLA_U32);
+        p[KIS_CELL_ATTR_LEARN_LEFT_MS] = policy(NLA_U32);
         return p;
     }();
     return p;
@@ -351,6 +352,7 @@ Result<CellInfo> parse_cell(const CellAttrs &a) {
     c.stat_samples = get_u64(a[KIS_CELL_ATTR_STAT_SAMPLES]);
     c.files_learned = get_u32(a[KIS_CELL_ATTR_FILES_LEARNED]);
     c.connections = get_u32(a[KIS_CELL_ATTR_CONNECTIONS]);
+    c.learn_left_ms = get_u32(a[KIS_CELL_ATTR_LEARN_LEFT_MS]);
     if (nlattr *params = a[KIS_CELL_ATTR_PARAMS]) {
         nlattr *one = nullptr;
         int rem = 0;
@@ -742,8 +744,14 @@ Result<void> Module::set_cell(const std::string &name, const CellSettings &setti
     return transact(m, nullptr);
 }
 
-Result<void> Module::learn_start(const std::string &name) {
-    return cell_command(KIS_CMD_LEARN_START, name);
+Result<void> Module::learn_start(const std::string &name, std::uint32_t for_ms) {
+    auto msg = new_request(KIS_CMD_LEARN_START, 0);
+    if (!msg)
+        return msg.error();
+    if (nla_put_string(msg->get(), KIS_ATTR_CELL_NAME, name.c_str()) < 0 ||
+        (for_ms && nla_put_u32(msg->get(), KIS_ATTR_LEARN_FOR_MS, for_ms) < 0))
+        return make_error("cannot build the request: out of memory");
+    return transact(msg->get(), nullptr);
 }
 
 Result<void> Module::learn_stop(const std::string &name) {

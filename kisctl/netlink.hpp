@@ -85,8 +85,9 @@ struct CellInfo {
     std::uint32_t file_tree = 0;            // room for learned files
     std::uint32_t danger = KIS_DANGER_NONE; // the cell's level now
     std::uint64_t danger_events = 0;
-    std::uint64_t training = 0;     // suspected training samples not learned
-    std::uint64_t stat_samples = 0; // intervals sampled
+    std::uint64_t training = 0;      // suspected training samples not learned
+    std::uint64_t stat_samples = 0;  // intervals sampled
+    std::uint32_t learn_left_ms = 0; // learning stops by itself in, 0 if not timed
     std::uint32_t files_learned = 0;
     std::uint32_t connections = 0; // tracked now
     std::vector<ParamInfo> params; // as the module sends them, by id
@@ -225,7 +226,8 @@ class Module {
 
     // KIS_CMD_CELL_SET: the settings that change at run time; at least one.
     Result<void> set_cell(const std::string &name, const CellSettings &settings);
-    Result<void> learn_start(const std::string &name);
+    // for_ms: the module stops learning by itself after that long; 0 for no limit.
+    Result<void> learn_start(const std::string &name, std::uint32_t for_ms = 0);
     Result<void> learn_stop(const std::string &name);
     // KIS_CMD_PROFILE_GET: the exchange blob, reassembled and checked against its size.
     Result<std::vector<std::uint8_t>> profile_get(const std::string &name,

@@ -230,6 +230,7 @@ struct kis_cell *kis_cell_alloc(u32 max_tasks)
 	atomic64_set(&cell->alerts, 0);
 	atomic64_set(&cell->trace_lost, 0);
 	spin_lock_init(&cell->learn_lock);
+	INIT_DELAYED_WORK(&cell->learn_timer, kis_cell_learn_timer);
 	cell->id = atomic_inc_return(&kis_cell_ids);
 	cell->seq_k = KIS_SEQ_K_DEFAULT;
 	cell->window = KIS_SEQ_WINDOW_DEFAULT;
@@ -273,6 +274,8 @@ void kis_cell_free(struct kis_cell *cell)
 {
 	if (!cell)
 		return;
+	/* The timer does not wait for the mutex: this cannot deadlock. */
+	cancel_delayed_work_sync(&cell->learn_timer);
 	kis_apc_free(cell);
 	kis_profile_free(cell->learner);
 	kis_profile_free(rcu_dereference_protected(cell->armed, true));

@@ -27,6 +27,11 @@ static struct netlink_range_validation kis_learn_cap_range = {
 	.max = KIS_LEARN_CAP_MAX,
 };
 
+static struct netlink_range_validation kis_learn_for_range = {
+	.min = 1,
+	.max = KIS_LEARN_FOR_MS_MAX,
+};
+
 static struct netlink_range_validation kis_interval_range = {
 	.min = KIS_STAT_INTERVAL_MS_MIN,
 	.max = KIS_STAT_INTERVAL_MS_MAX,
@@ -115,6 +120,7 @@ static const struct nla_policy kis_cell_policy[KIS_CELL_ATTR_MAX + 1] = {
 	[KIS_CELL_ATTR_STAT_SAMPLES] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_FILES_LEARNED] = { .type = NLA_REJECT },
 	[KIS_CELL_ATTR_CONNECTIONS] = { .type = NLA_REJECT },
+	[KIS_CELL_ATTR_LEARN_LEFT_MS] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
@@ -137,6 +143,8 @@ static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
 	[KIS_ATTR_EVENTS_LOST] = { .type = NLA_REJECT },
 	[KIS_ATTR_PAD] = { .type = NLA_REJECT },
 	[KIS_ATTR_STATS] = { .type = NLA_BINARY, .len = U16_MAX - NLA_HDRLEN },
+	[KIS_ATTR_LEARN_FOR_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&kis_learn_for_range),
 };
 
 static struct genl_family kis_genl_family;
@@ -606,6 +614,8 @@ static int kis_cell_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, KIS_CELL_ATTR_TRACE_LOST,
 			      atomic64_read(&cell->trace_lost),
 			      KIS_CELL_ATTR_PAD) ||
+	    nla_put_u32(skb, KIS_CELL_ATTR_LEARN_LEFT_MS,
+			kis_cell_learn_left_ms(cell)) ||
 	    kis_apc_put(skb, cell)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -764,16 +774,22 @@ out:
 
 static int kis_cmd_learn(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *for_attr = info->attrs[KIS_ATTR_LEARN_FOR_MS];
+	u32 for_ms = for_attr ? nla_get_u32(for_attr) : 0;
 	struct kis_cell *cell;
 	int err = 0;
 
+	if (for_attr && info->genlhdr->cmd != KIS_CMD_LEARN_START) {
+		NL_SET_ERR_MSG_ATTR(info->extack, for_attr,
+				    "a duration is for starting only");
+		return -EINVAL;
+	}
 	mutex_lock(&kis_config_mutex);
 	cell = kis_cell_from_request(info);
 	if (IS_ERR(cell)) {
 		err = PTR_ERR(cell);
 	} else if (info->genlhdr->cmd == KIS_CMD_LEARN_STOP) {
-		kis_learn_stop(cell);
-		err = kis_apc_learn_stop(cell);
+		err = kis_cell_learn_stop(cell);
 		if (err)
 			NL_SET_ERR_MSG(info->extack,
 				       "learning stopped, but out of memory arming the statistics");
@@ -782,12 +798,7 @@ static int kis_cmd_learn(struct sk_buff *skb, struct genl_info *info)
 			       "the cell is learning already; stop it first");
 		err = -EBUSY;
 	} else {
-		err = kis_learn_start(cell);
-		if (!err) {
-			err = kis_apc_learn_start(cell);
-			if (err)
-				kis_learn_stop(cell);
-		}
+		err = kis_cell_learn_start(cell, for_ms);
 		if (err)
 			NL_SET_ERR_MSG(info->extack,
 				       "out of memory for the learning model; lower learn_prefixes, learn_kgrams or file_tree");

@@ -251,6 +251,9 @@ struct kis_apc {
  * @learner: the model being learned, or NULL
  * @learn_gen: number of the current learning run
  * @learned: calls counted by the current learning run
+ * @learn_end: jiffies at which learning stops by itself, if @learn_timed
+ * @learn_timed: the current learning run has a duration
+ * @learn_timer: stops a learning run that has a duration
  * @armed: the profile the cell is monitored with (RCU), or NULL
  * @alerts: alerts raised
  * @trace_lost: trace records lost because the trace ring was full
@@ -287,6 +290,9 @@ struct kis_cell {
 	struct kis_profile *learner;
 	u64 learn_gen;
 	u64 learned;
+	unsigned long learn_end;
+	bool learn_timed;
+	struct delayed_work learn_timer;
 	struct kis_profile __rcu *armed;
 	atomic64_t alerts;
 	atomic64_t trace_lost;
@@ -336,6 +342,10 @@ void kis_profile_free(struct kis_profile *prof);
 int kis_learn_start(struct kis_cell *cell);
 void kis_learn_stop(struct kis_cell *cell);
 void kis_profile_arm(struct kis_cell *cell, struct kis_profile *prof);
+int kis_cell_learn_start(struct kis_cell *cell, u32 for_ms);
+int kis_cell_learn_stop(struct kis_cell *cell);
+void kis_cell_learn_timer(struct work_struct *work);
+u32 kis_cell_learn_left_ms(const struct kis_cell *cell);
 void kis_cell_observe(struct kis_cell *cell, struct kis_task *t, long id);
 
 /* kis_apc.c */

@@ -89,6 +89,94 @@ void kis_learn_stop(struct kis_cell *cell)
 }
 
 /**
+ * kis_cell_learn_start() - start learning sequences and statistics afresh
+ * @cell: the cell; caller holds kis_config_mutex
+ * @for_ms: stop by itself after this long; 0 to learn until told to stop
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kis_cell_learn_start(struct kis_cell *cell, u32 for_ms)
+{
+	int err;
+
+	lockdep_assert_held(&kis_config_mutex);
+	err = kis_learn_start(cell);
+	if (err)
+		return err;
+	err = kis_apc_learn_start(cell);
+	if (err) {
+		kis_learn_stop(cell);
+		return err;
+	}
+	cell->learn_timed = for_ms;
+	if (for_ms) {
+		cell->learn_end = jiffies + msecs_to_jiffies(for_ms);
+		mod_delayed_work(system_wq, &cell->learn_timer,
+				 msecs_to_jiffies(for_ms));
+	}
+	return 0;
+}
+
+/**
+ * kis_cell_learn_stop() - stop learning; the statistics are armed
+ * @cell: the cell; caller holds kis_config_mutex
+ *
+ * Return: 0, or -ENOMEM if the statistics could not be armed.
+ */
+int kis_cell_learn_stop(struct kis_cell *cell)
+{
+	lockdep_assert_held(&kis_config_mutex);
+	cell->learn_timed = false;
+	/* Not _sync: the timer takes the mutex we hold; it finds nothing to do. */
+	cancel_delayed_work(&cell->learn_timer);
+	kis_learn_stop(cell);
+	return kis_apc_learn_stop(cell);
+}
+
+/**
+ * kis_cell_learn_timer() - end of a learning run that has a duration
+ * @work: the cell's learn_timer
+ */
+void kis_cell_learn_timer(struct work_struct *work)
+{
+	struct kis_cell *cell = container_of(to_delayed_work(work),
+					     struct kis_cell, learn_timer);
+
+	/* Unload cancels this work while holding the mutex: never wait on it. */
+	if (!mutex_trylock(&kis_config_mutex)) {
+		schedule_delayed_work(&cell->learn_timer, HZ / 10);
+		return;
+	}
+	if (cell->learn_timed && test_bit(KIS_FLAG_LEARNING, &cell->flags) &&
+	    time_after_eq(jiffies, cell->learn_end)) {
+		if (kis_cell_learn_stop(cell))
+			pr_warn("cell %s: learning stopped after its time, but out of memory arming the statistics\n",
+				cell->name);
+		else
+			pr_info("cell %s: learning stopped after its time\n",
+				cell->name);
+	}
+	mutex_unlock(&kis_config_mutex);
+}
+
+/**
+ * kis_cell_learn_left_ms() - time left of a learning run with a duration
+ * @cell: the cell
+ *
+ * Return: milliseconds, 0 if learning has no duration or is not running.
+ */
+u32 kis_cell_learn_left_ms(const struct kis_cell *cell)
+{
+	long left;
+
+	if (!READ_ONCE(cell->learn_timed) ||
+	    !test_bit(KIS_FLAG_LEARNING, &cell->flags))
+		return 0;
+	left = (long)(READ_ONCE(cell->learn_end) - jiffies);
+	return left > 0 ? jiffies_to_msecs(left) : 0;
+}
+
+/**
  * kis_profile_arm() - monitor the cell's tasks with a profile
  * @cell: the cell; caller holds kis_config_mutex
  * @prof: the profile, finished, or NULL to disarm

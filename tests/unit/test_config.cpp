@@ -393,9 +393,23 @@ BOOST_AUTO_TEST_CASE(durations) {
     BOOST_TEST(parse_duration_ms("2m") == std::optional<std::uint64_t>(120000));
     BOOST_TEST(parse_duration_ms("0.5m") == std::optional<std::uint64_t>(30000));
     BOOST_TEST(parse_duration_ms("0ms") == std::optional<std::uint64_t>(0));
-    for (const char *bad : {"", "1", "ms", "1h", "1 s", "-1s", ".5s", "1.s", "1.0001s", "0.5ms",
+    BOOST_TEST(parse_duration_ms("1h") == std::optional<std::uint64_t>(3600000));
+    BOOST_TEST(parse_duration_ms("1.5h") == std::optional<std::uint64_t>(5400000));
+    BOOST_TEST(parse_duration_ms("7d") == std::optional<std::uint64_t>(604800000));
+    for (const char *bad : {"", "1", "ms", "1H", "1w", "1 s", "-1s", ".5s", "1.s", "1.0001s", "0.5ms",
                             "1.2.3s", "1e3ms", "1S", "9999999999s"})
         BOOST_TEST(!parse_duration_ms(bad), bad);
+}
+
+BOOST_AUTO_TEST_CASE(durations_for_people) {
+    BOOST_TEST(duration_text(0) == "0ms");
+    BOOST_TEST(duration_text(999) == "999ms");
+    BOOST_TEST(duration_text(1000) == "1s");
+    BOOST_TEST(duration_text(45999) == "45s");
+    BOOST_TEST(duration_text(90000) == "1m 30s");
+    BOOST_TEST(duration_text(7200000) == "2h");
+    BOOST_TEST(duration_text(7500000) == "2h 5m");
+    BOOST_TEST(duration_text(3 * 86400000ull + 4 * 3600000ull + 59000) == "3d 4h");
 }
 
 BOOST_AUTO_TEST_CASE(param_settings_of_kisctl_set) {

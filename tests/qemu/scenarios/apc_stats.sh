@@ -5,7 +5,8 @@
 # (exfiltration) and a connection flood each raise a danger signal on the right
 # parameter. The learned statistics survive a reload of the cell through the profile
 # file. Hard tolerization: with expected values in the config, an abnormal burst
-# during learning is reported as suspected training and not learned.
+# during learning is reported as suspected training and not learned; learning with a
+# duration ends by itself.
 set -e
 . /lib/kis/lib.sh
 . /lib/kis/lab.sh
@@ -140,12 +141,16 @@ tolerance = 100"
 kisctl load /tmp/hard.toml
 monitor_start
 m=$(mark)
-kisctl learn start httpd
+# This run ends by itself: learn start --for.
+kisctl learn start httpd --for 12s
+kisctl learn status httpd | grep -q "stops by itself in" || fail "learn status does not say when learning ends"
 lab_app_normal 6
 lab_app_get "burn=100000" >/dev/null
 lab_app_get "file=..%2F..%2Fetc%2Fpasswd" >/dev/null
 lab_app_normal 6
-kisctl learn stop httpd
+wait_for 'kisctl learn status httpd | grep -q "^cell httpd: stopped"' 30 ||
+	fail "learning did not stop by itself: $(kisctl learn status httpd)"
+dmesg | grep -q "cell httpd: learning stopped after its time" || fail "the module did not log the end of learning"
 sleep 1
 monitor_stop
 dangers_after "$m" | grep '"type":"training"' | grep -q '"param":"cpu"' ||

@@ -28,6 +28,9 @@
 #define KIS_CELL_TASKS_MIN	1
 #define KIS_CELL_TASKS_MAX	65536
 
+/* Longest learning run with KIS_ATTR_LEARN_FOR_MS: 30 days. */
+#define KIS_LEARN_FOR_MS_MAX	2592000000U
+
 /* Most cells in one KIS_CMD_CELL_LOAD request. */
 #define KIS_LOAD_CELLS_MAX	64
 
@@ -157,7 +160,8 @@ struct kis_trace_record {
  * @KIS_CMD_CELL_SET: KIS_ATTR_CELL_NAME and a KIS_ATTR_CELL nest with the
  *	settings to change at run time (SEQ_WINDOW, SEQ_THRESHOLD). Admin.
  * @KIS_CMD_LEARN_START: the cell named by KIS_ATTR_CELL_NAME starts
- *	learning its sequence profile from scratch. Admin.
+ *	learning its sequence profile and statistics from scratch; with
+ *	KIS_ATTR_LEARN_FOR_MS it stops by itself after that long. Admin.
  * @KIS_CMD_LEARN_STOP: stops learning; what was learned is kept. Admin.
  * @KIS_CMD_PROFILE_GET: dump of a cell's profile in the exchange format:
  *	KIS_ATTR_CELL_NAME, KIS_ATTR_PROFILE_SOURCE say which; each reply has
@@ -235,6 +239,7 @@ enum kis_attr {
 	KIS_ATTR_EVENTS_LOST,		/* u64: events lost so far */
 	KIS_ATTR_PAD,
 	KIS_ATTR_STATS,			/* binary: statistics blob */
+	KIS_ATTR_LEARN_FOR_MS,		/* u32: LEARN_START stops by itself */
 
 	__KIS_ATTR_MAX,
 	KIS_ATTR_MAX = __KIS_ATTR_MAX - 1
@@ -285,6 +290,7 @@ enum kis_cell_attr {
 	KIS_CELL_ATTR_STAT_SAMPLES,	/* u64: intervals sampled */
 	KIS_CELL_ATTR_FILES_LEARNED,	/* u32: entries of the file tree */
 	KIS_CELL_ATTR_CONNECTIONS,	/* u32: connections tracked now */
+	KIS_CELL_ATTR_LEARN_LEFT_MS,	/* u32: learning stops by itself in */
 
 	__KIS_CELL_ATTR_MAX,
 	KIS_CELL_ATTR_MAX = __KIS_CELL_ATTR_MAX - 1
