@@ -86,6 +86,10 @@ int kis_apc_init(struct kis_cell *cell, u32 slots)
 	atomic64_set(&apc->files_outside, 0);
 	atomic64_set(&apc->forks, 0);
 	atomic64_set(&apc->conns_new, 0);
+	atomic64_set(&apc->udp_rx_bytes, 0);
+	atomic64_set(&apc->udp_tx_bytes, 0);
+	atomic64_set(&apc->udp_rx_msgs, 0);
+	atomic64_set(&apc->udp_tx_msgs, 0);
 	apc->conn_pool = kvcalloc(KIS_APC_CONNS, sizeof(*apc->conn_pool),
 				  GFP_KERNEL);
 	apc->tasks = kvcalloc(slots, sizeof(*apc->tasks), GFP_KERNEL);
@@ -280,6 +284,22 @@ void kis_apc_file_open(struct kis_cell *cell, struct kis_task *t,
 void kis_apc_fork(struct kis_cell *cell)
 {
 	atomic64_inc(&cell->apc.forks);
+}
+
+/**
+ * kis_apc_udp() - a task of the cell sent or received a UDP datagram
+ * @cell: the cell
+ * @rx: received rather than sent
+ * @bytes: its payload
+ *
+ * Called from the UDP probes with preemption disabled.
+ */
+void kis_apc_udp(struct kis_cell *cell, bool rx, u64 bytes)
+{
+	struct kis_apc *apc = &cell->apc;
+
+	atomic64_add(bytes, rx ? &apc->udp_rx_bytes : &apc->udp_tx_bytes);
+	atomic64_inc(rx ? &apc->udp_rx_msgs : &apc->udp_tx_msgs);
 }
 
 /**
@@ -530,6 +550,10 @@ static void kis_apc_sample_fn(struct work_struct *work)
 	v[KIS_PARAM_FILES_OUTSIDE] = atomic64_xchg(&apc->files_outside, 0);
 	v[KIS_PARAM_FORKS] = atomic64_xchg(&apc->forks, 0);
 	v[KIS_PARAM_CONNECTIONS] = atomic64_xchg(&apc->conns_new, 0);
+	v[KIS_PARAM_RX_BYTES] = atomic64_xchg(&apc->udp_rx_bytes, 0);
+	v[KIS_PARAM_TX_BYTES] = atomic64_xchg(&apc->udp_tx_bytes, 0);
+	v[KIS_PARAM_RX_MSGS] = atomic64_xchg(&apc->udp_rx_msgs, 0);
+	v[KIS_PARAM_TX_MSGS] = atomic64_xchg(&apc->udp_tx_msgs, 0);
 	apc->training_files = 0;
 	kis_apc_sample_conns(cell, v, &done);
 

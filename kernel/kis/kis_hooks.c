@@ -7,7 +7,9 @@
  * Files opened and TCP connections accepted or opened have no tracepoint;
  * kprobes at the entry of the LSM hooks security_file_open(),
  * security_sock_graft() (called as accept() hands over the new socket) and
- * security_socket_connect() see them, in the task that does it. They are
+ * security_socket_connect() see them, in the task that does it. UDP
+ * traffic is seen at udp_sendmsg() and, with a return probe, udp_recvmsg()
+ * (and their IPv6 twins). They are
  * attached only while a cell is loaded; a kernel without them works on
  * without those statistics.
  *
@@ -186,6 +188,69 @@ static int kis_kprobe_connect(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/* udp_sendmsg(sk, msg, len) and udpv6_sendmsg: what the cell sends. */
+static int kis_kprobe_udp_send(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct kis_task *t;
+
+	if (!static_branch_unlikely(&kis_watching))
+		return 0;
+	rcu_read_lock();
+	t = kis_task_find(current);
+	if (t)
+		kis_apc_udp(t->cell, false, regs_get_kernel_argument(regs, 2));
+	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * udp_recvmsg() and udpv6_recvmsg() return what the cell received. Only
+ * watched tasks take a return-probe instance: a task blocked in recvmsg
+ * holds one, and unwatched ones must not use them up.
+ */
+static int kis_kretprobe_udp_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	bool watched;
+
+	if (!static_branch_unlikely(&kis_watching))
+		return 1;
+	rcu_read_lock();
+	watched = kis_task_find(current);
+	rcu_read_unlock();
+	return watched ? 0 : 1;
+}
+
+static int kis_kretprobe_udp_recv(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	long ret = regs_return_value(regs);
+	struct kis_task *t;
+
+	if (ret <= 0)
+		return 0;
+	rcu_read_lock();
+	t = kis_task_find(current);
+	if (t)
+		kis_apc_udp(t->cell, true, ret);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* Return-probe instances: watched tasks blocked in recvmsg at once. */
+#define KIS_UDP_RECV_ACTIVE	64
+
+struct kis_kretprobe {
+	const char *symbol;
+	struct kretprobe krp;
+	bool attached;
+};
+
+static struct kis_kretprobe kis_kretprobes[] = {
+	{ .symbol = "udp_recvmsg" },
+	{ .symbol = "udpv6_recvmsg" },
+};
+
 struct kis_kprobe {
 	const char *symbol;
 	kprobe_pre_handler_t handler;
@@ -197,14 +262,30 @@ static struct kis_kprobe kis_kprobes[] = {
 	{ .symbol = "security_file_open", .handler = kis_kprobe_file_open },
 	{ .symbol = "security_sock_graft", .handler = kis_kprobe_sock_graft },
 	{ .symbol = "security_socket_connect", .handler = kis_kprobe_connect },
+	{ .symbol = "udp_sendmsg", .handler = kis_kprobe_udp_send },
+	{ .symbol = "udpv6_sendmsg", .handler = kis_kprobe_udp_send },
 };
 
 /* Attaches what it can: a missing hook costs only its statistics. */
 static void kis_kprobes_attach(void)
 {
+	struct kis_kretprobe *r;
 	struct kis_kprobe *k;
 	int err;
 
+	for (r = kis_kretprobes;
+	     r < kis_kretprobes + ARRAY_SIZE(kis_kretprobes); r++) {
+		memset(&r->krp, 0, sizeof(r->krp));
+		r->krp.kp.symbol_name = r->symbol;
+		r->krp.entry_handler = kis_kretprobe_udp_entry;
+		r->krp.handler = kis_kretprobe_udp_recv;
+		r->krp.maxactive = KIS_UDP_RECV_ACTIVE;
+		err = register_kretprobe(&r->krp);
+		r->attached = !err;
+		if (err)
+			pr_warn("cannot attach to %s (%d): its statistics are not measured\n",
+				r->symbol, err);
+	}
 	for (k = kis_kprobes; k < kis_kprobes + ARRAY_SIZE(kis_kprobes); k++) {
 		/* A kprobe is registered afresh each time. */
 		memset(&k->kp, 0, sizeof(k->kp));
@@ -220,8 +301,15 @@ static void kis_kprobes_attach(void)
 
 static void kis_kprobes_detach(void)
 {
+	struct kis_kretprobe *r;
 	struct kis_kprobe *k;
 
+	for (r = kis_kretprobes;
+	     r < kis_kretprobes + ARRAY_SIZE(kis_kretprobes); r++) {
+		if (r->attached)
+			unregister_kretprobe(&r->krp);
+		r->attached = false;
+	}
 	for (k = kis_kprobes; k < kis_kprobes + ARRAY_SIZE(kis_kprobes); k++) {
 		if (k->attached)
 			unregister_kprobe(&k->kp);

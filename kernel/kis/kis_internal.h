@@ -168,6 +168,10 @@ struct kis_conn {
  * @files_outside: of them, outside the tree
  * @forks: tasks created since the last sample
  * @conns_new: connections since the last sample
+ * @udp_rx_bytes: UDP payload received since the last sample
+ * @udp_tx_bytes: UDP payload sent since the last sample
+ * @udp_rx_msgs: UDP datagrams received since the last sample
+ * @udp_tx_msgs: UDP datagrams sent since the last sample
  * @seq_peak: highest smoothed anomaly above the threshold since the last
  *	sample
  * @cpu_exited: CPU time of tasks that left since the last sample, ns;
@@ -204,6 +208,10 @@ struct kis_apc {
 	atomic64_t files_outside;
 	atomic64_t forks;
 	atomic64_t conns_new;
+	atomic64_t udp_rx_bytes;
+	atomic64_t udp_tx_bytes;
+	atomic64_t udp_rx_msgs;
+	atomic64_t udp_tx_msgs;
 	u32 seq_peak;
 	u64 cpu_exited;
 	u64 last_syscalls;
@@ -356,6 +364,7 @@ int kis_apc_learn_start(struct kis_cell *cell);
 int kis_apc_learn_stop(struct kis_cell *cell);
 void kis_apc_task_leave(struct kis_cell *cell, struct kis_task *t);
 void kis_apc_fork(struct kis_cell *cell);
+void kis_apc_udp(struct kis_cell *cell, bool rx, u64 bytes);
 void kis_apc_file_open(struct kis_cell *cell, struct kis_task *t,
 		       const char *path, size_t len);
 void kis_apc_conn_new(struct kis_cell *cell, struct kis_task *t,

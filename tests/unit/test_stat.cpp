@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(parameter_table) {
     const char *units[KIS_PARAM_COUNT] = {
         "per-mille", "us",       "pages", "pages",       "files",  "files",
         "calls",     "tasks",    "execs", "connections", "bytes",  "bytes",
-        "segments",  "segments", "bytes", "bytes",       "percent"};
+        "messages",  "messages", "bytes", "bytes",       "percent"};
     const std::uint64_t floors[KIS_PARAM_COUNT] = {0, 5000, 64,   64, 4, 1,    200,  2,  2,
                                                    2, 4096, 4096, 4,  4, 1024, 4096, 200};
     for (std::uint32_t p = 0; p < KIS_PARAM_COUNT; p++) {

@@ -79,11 +79,11 @@ static const struct kis_stat_param_info stat_params[KIS_PARAM_COUNT] = {
 		.limits = { STAT_MULT1, STAT_MULT2, 4096 },
 	},
 	[KIS_PARAM_RX_MSGS] = {
-		.name = "rx_msgs", .unit = "segments",
+		.name = "rx_msgs", .unit = "messages",
 		.limits = { STAT_MULT1, STAT_MULT2, 4 },
 	},
 	[KIS_PARAM_TX_MSGS] = {
-		.name = "tx_msgs", .unit = "segments",
+		.name = "tx_msgs", .unit = "messages",
 		.limits = { STAT_MULT1, STAT_MULT2, 4 },
 	},
 	[KIS_PARAM_CONN_RX_BYTES] = {

@@ -78,10 +78,12 @@
  * @KIS_PARAM_FORKS: processes and threads created in an interval
  * @KIS_PARAM_EXECS: execve calls in an interval
  * @KIS_PARAM_CONNECTIONS: TCP connections accepted or opened in an interval
- * @KIS_PARAM_RX_BYTES: TCP payload bytes received in an interval
- * @KIS_PARAM_TX_BYTES: TCP payload bytes sent in an interval
- * @KIS_PARAM_RX_MSGS: TCP data segments received in an interval
- * @KIS_PARAM_TX_MSGS: TCP data segments sent in an interval
+ * @KIS_PARAM_RX_BYTES: TCP and UDP payload bytes received in an interval
+ * @KIS_PARAM_TX_BYTES: TCP and UDP payload bytes sent in an interval
+ * @KIS_PARAM_RX_MSGS: TCP data segments and UDP datagrams received in an
+ *	interval
+ * @KIS_PARAM_TX_MSGS: TCP data segments and UDP datagrams sent in an
+ *	interval
  * @KIS_PARAM_CONN_RX_BYTES: bytes received on one connection (a request)
  * @KIS_PARAM_CONN_TX_BYTES: bytes sent on one connection (a response)
  * @KIS_PARAM_CONN_RATIO: bytes sent per 100 bytes received, one connection
