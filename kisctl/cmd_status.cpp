@@ -30,6 +30,32 @@ std::vector<const TaskInfo *> tasks_of(const StatusReport &report, const std::st
     return tasks;
 }
 
+std::vector<const ConnInfo *> conns_of(const StatusReport &report, const std::string &cell) {
+    std::vector<const ConnInfo *> conns;
+    for (const ConnInfo &c : report.conns)
+        if (c.cell == cell)
+            conns.push_back(&c);
+    return conns;
+}
+
+// The cell's tracked connections with their danger level, when it has any.
+void append_conn_table(std::string &out, const StatusReport &report, const std::string &cell) {
+    char buf[512];
+    auto conns = conns_of(report, cell);
+    if (conns.empty())
+        return;
+    std::snprintf(buf, sizeof buf, "  %-46s %-6s %-8s %-13s %-13s %s\n", "PEER", "LOCAL", "PID",
+                  "RX", "TX", "LEVEL");
+    out += buf;
+    for (const ConnInfo *c : conns) {
+        std::snprintf(buf, sizeof buf,
+                      "  %-46s %-6" PRIu16 " %-8" PRIu32 " %-13" PRIu64 " %-13" PRIu64 " %s\n",
+                      peer_text(c->peer).c_str(), c->peer.local_port, c->pid, c->rx_bytes,
+                      c->tx_bytes, danger_text(c->level).c_str());
+        out += buf;
+    }
+}
+
 std::string number_or_dash(bool known, std::uint64_t v) {
     return known ? std::to_string(v) : std::string("-");
 }
@@ -125,6 +151,12 @@ int run_status(const Args &args) {
         return kExitFailure;
     }
     report.tasks = std::move(tasks).value();
+    auto conns = module.connections();
+    if (!conns) {
+        print_error("status: cannot list the connections: " + conns.error().message);
+        return kExitFailure;
+    }
+    report.conns = std::move(conns).value();
 
     if (parsed->has("--json"))
         std::cout << status_json_text(report) << "\n";
@@ -212,6 +244,7 @@ std::string format_status(const StatusReport &report, bool all_params) {
                       c.stat_samples, c.files_learned, c.file_tree, c.connections);
         out += buf;
         append_param_table(out, c, all_params);
+        append_conn_table(out, report, c.name);
         auto tasks = tasks_of(report, c.name);
         if (tasks.empty()) {
             out += "  no tasks\n";
@@ -245,6 +278,15 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
         nlohmann::ordered_json params = nlohmann::ordered_json::array();
         for (const ParamInfo &p : c.params)
             params.push_back(param_json(p));
+        nlohmann::ordered_json conns = nlohmann::ordered_json::array();
+        for (const ConnInfo *k : conns_of(report, c.name))
+            conns.push_back({{"peer", peer_text(k->peer)},
+                             {"local_port", k->peer.local_port},
+                             {"pid", k->pid},
+                             {"tgid", k->tgid},
+                             {"rx_bytes", k->rx_bytes},
+                             {"tx_bytes", k->tx_bytes},
+                             {"level", k->level}});
         nlohmann::ordered_json state = nlohmann::ordered_json::array();
         if (c.learning())
             state.push_back("learning");
@@ -292,6 +334,7 @@ nlohmann::ordered_json status_json(const StatusReport &report) {
               {"connections", c.connections},
               {"params", std::move(params)}}},
             {"tasks", std::move(tasks)},
+            {"connections", std::move(conns)},
         });
     }
     return {

@@ -228,6 +228,21 @@ const Policy<KIS_PARAM_ATTR_MAX + 1> &param_policy() {
     return p;
 }
 
+const Policy<KIS_CONN_ATTR_MAX + 1> &conn_policy() {
+    static const Policy<KIS_CONN_ATTR_MAX + 1> p = [] {
+        Policy<KIS_CONN_ATTR_MAX + 1> p{};
+        p[KIS_CONN_ATTR_CELL] = policy(NLA_STRING, KIS_CELL_NAME_MAX);
+        p[KIS_CONN_ATTR_PEER] = policy(NLA_UNSPEC, sizeof(kis_peer));
+        p[KIS_CONN_ATTR_PID] = policy(NLA_U32);
+        p[KIS_CONN_ATTR_TGID] = policy(NLA_U32);
+        p[KIS_CONN_ATTR_RX_BYTES] = policy(NLA_U64);
+        p[KIS_CONN_ATTR_TX_BYTES] = policy(NLA_U64);
+        p[KIS_CONN_ATTR_LEVEL] = policy(NLA_U8);
+        return p;
+    }();
+    return p;
+}
+
 const Policy<KIS_TASK_ATTR_MAX + 1> &task_policy() {
     static const Policy<KIS_TASK_ATTR_MAX + 1> p = [] {
         Policy<KIS_TASK_ATTR_MAX + 1> p{};
@@ -695,6 +710,38 @@ Result<std::vector<TaskInfo>> Module::tasks() {
     if (!r)
         return r.error();
     return tasks;
+}
+
+Result<std::vector<ConnInfo>> Module::connections() {
+    auto msg = new_request(KIS_CMD_CONN_GET, NLM_F_DUMP);
+    if (!msg)
+        return msg.error();
+    std::vector<ConnInfo> conns;
+    Result<void> r = transact(msg->get(), [&](nlmsghdr *hdr) -> Result<void> {
+        auto tb = parse_top(hdr, "connection");
+        if (!tb)
+            return tb.error();
+        std::array<nlattr *, KIS_CONN_ATTR_MAX + 1> a{};
+        if (!(*tb)[KIS_ATTR_CONN] ||
+            nla_parse_nested(a.data(), KIS_CONN_ATTR_MAX, (*tb)[KIS_ATTR_CONN],
+                             conn_policy().data()) < 0 ||
+            !a[KIS_CONN_ATTR_CELL] || !a[KIS_CONN_ATTR_PEER] ||
+            nla_len(a[KIS_CONN_ATTR_PEER]) != sizeof(kis_peer))
+            return malformed("connection");
+        ConnInfo c;
+        c.cell = get_string(a[KIS_CONN_ATTR_CELL]);
+        std::memcpy(&c.peer, nla_data(a[KIS_CONN_ATTR_PEER]), sizeof(kis_peer));
+        c.pid = get_u32(a[KIS_CONN_ATTR_PID]);
+        c.tgid = get_u32(a[KIS_CONN_ATTR_TGID]);
+        c.rx_bytes = get_u64(a[KIS_CONN_ATTR_RX_BYTES]);
+        c.tx_bytes = get_u64(a[KIS_CONN_ATTR_TX_BYTES]);
+        c.level = std::min<std::uint32_t>(get_u8(a[KIS_CONN_ATTR_LEVEL]), KIS_DANGER_2);
+        conns.push_back(std::move(c));
+        return {};
+    });
+    if (!r)
+        return r.error();
+    return conns;
 }
 
 std::string cell_state_text(std::uint32_t state) {

@@ -125,6 +125,17 @@ struct TaskInfo {
     std::uint32_t max_score = 0; // highest since the cell was armed
 };
 
+// A TCP connection a cell tracks (KIS_CMD_CONN_GET).
+struct ConnInfo {
+    std::string cell;
+    kis_peer peer{};
+    std::uint32_t pid = 0;
+    std::uint32_t tgid = 0;
+    std::uint64_t rx_bytes = 0; // received so far
+    std::uint64_t tx_bytes = 0; // sent so far
+    std::uint32_t level = 0;    // highest danger of its per-connection parameters
+};
+
 // A KIS_CMD_ALERT event.
 struct Alert {
     std::uint64_t seq = 0;     // from 1, dropped alerts included
@@ -221,6 +232,7 @@ class Module {
     Result<void> unload_cell(const std::string &name);
     Result<std::vector<CellInfo>> cells();
     Result<std::vector<TaskInfo>> tasks();
+    Result<std::vector<ConnInfo>> connections();
     // The cell of that name from the cell dump; an error naming it if it is not loaded.
     Result<CellInfo> cell(const std::string &name);
 

@@ -15,6 +15,7 @@ struct StatusReport {
     ModuleInfo module;
     std::vector<CellInfo> cells; // in the module's order
     std::vector<TaskInfo> tasks; // any order; the formats sort them by tgid, then pid
+    std::vector<ConnInfo> conns; // tracked TCP connections, in the module's order
 };
 
 // The plain format; the guest tests parse it, so it changes only with them. The table of

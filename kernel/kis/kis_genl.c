@@ -12,6 +12,7 @@
 #include <linux/ctype.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <net/genetlink.h>
 
 #include "kis_internal.h"
@@ -143,6 +144,7 @@ static const struct nla_policy kis_policy[KIS_ATTR_MAX + 1] = {
 	[KIS_ATTR_EVENTS_LOST] = { .type = NLA_REJECT },
 	[KIS_ATTR_PAD] = { .type = NLA_REJECT },
 	[KIS_ATTR_STATS] = { .type = NLA_BINARY, .len = U16_MAX - NLA_HDRLEN },
+	[KIS_ATTR_CONN] = { .type = NLA_REJECT },
 	[KIS_ATTR_LEARN_FOR_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							&kis_learn_for_range),
 };
@@ -1031,6 +1033,78 @@ static int kis_profile_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
+static int kis_conn_fill(struct sk_buff *skb, struct netlink_callback *cb,
+			 const struct kis_cell *cell, const struct kis_conn *c)
+{
+	const struct tcp_sock *tp = tcp_sk(c->sk);
+	struct nlattr *nest;
+	u8 level = 0;
+	void *hdr;
+	int i;
+
+	for (i = 0; i < KIS_CONN_PARAMS; i++)
+		level = max(level, c->danger[i].level);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kis_genl_family, NLM_F_MULTI, KIS_CMD_CONN_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIS_ATTR_CONN);
+	if (!nest ||
+	    nla_put_string(skb, KIS_CONN_ATTR_CELL, cell->name) ||
+	    nla_put(skb, KIS_CONN_ATTR_PEER, sizeof(c->peer), &c->peer) ||
+	    nla_put_u32(skb, KIS_CONN_ATTR_PID, c->pid) ||
+	    nla_put_u32(skb, KIS_CONN_ATTR_TGID, c->tgid) ||
+	    nla_put_u64_64bit(skb, KIS_CONN_ATTR_RX_BYTES,
+			      READ_ONCE(tp->bytes_received), KIS_CONN_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, KIS_CONN_ATTR_TX_BYTES,
+			      READ_ONCE(tp->bytes_sent), KIS_CONN_ATTR_PAD) ||
+	    nla_put_u8(skb, KIS_CONN_ATTR_LEVEL, level)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * One message per tracked connection; cb->args[0] is the index of the cell,
+ * [1] of the connection in it. Connections that come and go between two
+ * parts of a dump may be missed or seen twice.
+ */
+static int kis_cmd_conn_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct kis_conn *c;
+	struct kis_cell *cell;
+	long cidx = 0, idx;
+	int err = 0;
+
+	mutex_lock(&kis_config_mutex);
+	list_for_each_entry(cell, &kis_cells, list) {
+		if (cidx++ < cb->args[0])
+			continue;
+		idx = 0;
+		spin_lock(&cell->apc.lock);
+		list_for_each_entry(c, &cell->apc.conns, node) {
+			if (idx++ < cb->args[1])
+				continue;
+			err = kis_conn_fill(skb, cb, cell, c);
+			if (err)
+				break;
+			cb->args[1] = idx;
+		}
+		spin_unlock(&cell->apc.lock);
+		if (err) {
+			cidx--;
+			break;
+		}
+		cb->args[1] = 0;
+	}
+	mutex_unlock(&kis_config_mutex);
+	cb->args[0] = cidx;
+	return skb->len;
+}
+
 static int kis_cmd_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	bool armed = info->attrs[KIS_ATTR_PROFILE_SOURCE] &&
@@ -1164,6 +1238,10 @@ static const struct genl_small_ops kis_ops[] = {
 		.cmd = KIS_CMD_TRACE_STOP,
 		.doit = kis_cmd_trace,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KIS_CMD_CONN_GET,
+		.dumpit = kis_cmd_conn_dump,
 	},
 	{
 		.cmd = KIS_CMD_STATS_GET,

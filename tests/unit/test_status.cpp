@@ -1,5 +1,8 @@
 // The two formats of `kisctl status`, which the guest tests parse.
 #include <boost/test/unit_test.hpp>
+#include <sys/socket.h>
+
+#include <cstring>
 
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -111,6 +114,29 @@ StatusReport example() {
     r.tasks.push_back({"httpd", 60, 57, "httpd", 10, 0, 0});
     r.tasks.push_back({"other", 99, 99, "sh", 1, 0, 0}); // a cell not in the cell dump is ignored
     r.tasks.push_back({"httpd", 57, 57, "httpd", 123, 12, 412});
+    ConnInfo v4;
+    v4.cell = "httpd";
+    v4.peer.family = AF_INET;
+    v4.peer.peer_port = 43174;
+    v4.peer.local_port = 8080;
+    std::memcpy(v4.peer.peer_addr, "\x7f\x00\x00\x01", 4);
+    v4.pid = 60;
+    v4.tgid = 57;
+    v4.rx_bytes = 100;
+    v4.tx_bytes = 70935;
+    v4.level = KIS_DANGER_2;
+    ConnInfo v6 = v4;
+    v6.peer.family = AF_INET6;
+    v6.peer.peer_port = 50000;
+    std::memset(v6.peer.peer_addr, 0, sizeof v6.peer.peer_addr);
+    v6.peer.peer_addr[15] = 1;
+    v6.pid = 57;
+    v6.rx_bytes = 20;
+    v6.tx_bytes = 300;
+    v6.level = KIS_DANGER_NONE;
+    ConnInfo stray = v4;
+    stray.cell = "other"; // a cell not in the cell dump is ignored
+    r.conns = {v4, stray, v6};
     return r;
 }
 
@@ -141,6 +167,12 @@ BOOST_AUTO_TEST_CASE(plain_format) {
         "none  120\n"
         "  rx_bytes      90000         20000         5000          50000         80000         "
         "1     0\n"
+        "  PEER                                           LOCAL  PID      RX            TX         "
+        "   LEVEL\n"
+        "  127.0.0.1:43174                                8080   60       100           70935      "
+        "   2\n"
+        "  [::1]:50000                                    8080   57       20            300        "
+        "   none\n"
         "  PID      TGID     SYSCALLS     COMM             SCORE MAX\n"
         "  57       57       123          httpd            12    412\n"
         "  60       57       10           httpd            0     0\n"
@@ -167,7 +199,7 @@ BOOST_AUTO_TEST_CASE(all_params) {
                out);
     BOOST_TEST(out.find("  conn_ratio    7             -             -             -             "
                         "-             -     0\n"
-                        "  PID ") != std::string::npos,
+                        "  PEER ") != std::string::npos,
                out);
     // Without it they are left out.
     BOOST_TEST(format_status(example()).find("files_outside") == std::string::npos);
@@ -295,7 +327,12 @@ BOOST_AUTO_TEST_CASE(json_format) {
         R"("mult1":3.0,"mult2":6.0,"floor":4,"expect":null,"tolerance":null}]},)"
         R"("tasks":[)"
         R"({"pid":57,"tgid":57,"comm":"httpd","syscalls":123,"score":12,"max_score":412},)"
-        R"({"pid":60,"tgid":57,"comm":"httpd","syscalls":10,"score":0,"max_score":0}]},)"
+        R"({"pid":60,"tgid":57,"comm":"httpd","syscalls":10,"score":0,"max_score":0}],)"
+        R"("connections":[)"
+        R"({"peer":"127.0.0.1:43174","local_port":8080,"pid":60,"tgid":57,"rx_bytes":100,)"
+        R"("tx_bytes":70935,"level":2},)"
+        R"({"peer":"[::1]:50000","local_port":8080,"pid":57,"tgid":57,"rx_bytes":20,)"
+        R"("tx_bytes":300,"level":0}]},)"
         R"({"name":"idle","program":"/usr/sbin/*","args":"-f \"x\"","follow_exec":false,)"
         R"("max_tasks":1,"id":8,"sequence":{"k":2,"window":1,"threshold":0,"threshold2":500,)"
         R"("learn_prefixes":1,"learn_kgrams":1},"state":[],)"
@@ -304,7 +341,7 @@ BOOST_AUTO_TEST_CASE(json_format) {
         R"("alerts":0,"trace_lost":0},)"
         R"("stats":{"interval_ms":60000,"hold1":0,"hold2":3600,"file_tree":1,"danger":0,)"
         R"("danger_events":0,"training":0,"samples":0,"files_learned":0,"connections":0,)"
-        R"("params":[]},"tasks":[]}]})";
+        R"("params":[]},"tasks":[],"connections":[]}]})";
     BOOST_TEST(status_json_text(example()) == want);
 }
 

@@ -108,6 +108,15 @@ connflood 8080 200
 expect_rise "$m" connections 1 "200 connections"
 kisctl status | grep -Eq "danger (1|2)," || fail "kisctl status does not show the danger"
 
+step "kisctl status lists the connections the cell holds open"
+sleep 6 | nc 127.0.0.1 8080 >/dev/null 2>&1 &
+idle=$!
+wait_for 'kisctl status | grep -Eq "^  127\.0\.0\.1:[0-9]+ +8080 "' 10 ||
+	fail "an open connection to httpd is not listed"
+kisctl status | grep -E "^  (PEER|127\.0\.0\.1:)"
+kisctl status --json | grep -q '"connections":\[{"peer":"127.0.0.1:' || fail "status --json lists no connection"
+kill "$idle" 2>/dev/null || true
+
 step "the signals decay when behaviour returns to normal"
 wait_for 'kisctl status | grep -q "danger none"' 30 || fail "the danger signals did not decay"
 m=$(mark)

@@ -194,6 +194,8 @@ struct kis_trace_record {
  *	Admin.
  * @KIS_CMD_STATS_LOAD: KIS_ATTR_CELL_NAME and a KIS_ATTR_STATS blob: the
  *	cell judges its statistics against it from now on. Admin.
+ * @KIS_CMD_CONN_GET: dump of the TCP connections the cells track, one
+ *	message per connection, each with a KIS_ATTR_CONN nest. Anyone may ask.
  */
 enum kis_cmd {
 	KIS_CMD_UNSPEC,
@@ -216,6 +218,7 @@ enum kis_cmd {
 	KIS_CMD_TRAINING,
 	KIS_CMD_STATS_GET,
 	KIS_CMD_STATS_LOAD,
+	KIS_CMD_CONN_GET,
 
 	__KIS_CMD_MAX,
 	KIS_CMD_MAX = __KIS_CMD_MAX - 1
@@ -242,6 +245,7 @@ enum kis_attr {
 	KIS_ATTR_PAD,
 	KIS_ATTR_STATS,			/* binary: statistics blob */
 	KIS_ATTR_LEARN_FOR_MS,		/* u32: LEARN_START stops by itself */
+	KIS_ATTR_CONN,			/* nest: enum kis_conn_attr */
 
 	__KIS_ATTR_MAX,
 	KIS_ATTR_MAX = __KIS_ATTR_MAX - 1
@@ -358,6 +362,22 @@ struct kis_peer {
 	__u16 local_port;
 	__u16 pad;
 	__u8 peer_addr[16];
+};
+
+/* Attributes of a tracked connection, sent by the module only. */
+enum kis_conn_attr {
+	KIS_CONN_ATTR_UNSPEC,
+	KIS_CONN_ATTR_CELL,		/* string: cell name */
+	KIS_CONN_ATTR_PEER,		/* binary: struct kis_peer */
+	KIS_CONN_ATTR_PID,		/* u32: thread that accepted or opened it */
+	KIS_CONN_ATTR_TGID,		/* u32 */
+	KIS_CONN_ATTR_RX_BYTES,		/* u64: received so far */
+	KIS_CONN_ATTR_TX_BYTES,		/* u64: sent so far */
+	KIS_CONN_ATTR_LEVEL,		/* u8: enum kis_danger, its highest */
+	KIS_CONN_ATTR_PAD,
+
+	__KIS_CONN_ATTR_MAX,
+	KIS_CONN_ATTR_MAX = __KIS_CONN_ATTR_MAX - 1
 };
 
 /* Attributes of an event (KIS_CMD_ALERT, KIS_CMD_DANGER, ...). */
