@@ -135,6 +135,8 @@ refused 1 'no cell named "nosuch" is loaded' kisctl set nosuch --window 3
 step "monitor --count 1 with --json, --log and --exec-on-alert"
 cat >/tmp/on-alert <<'SH'
 #!/bin/sh
+# The program also runs for danger signals (the alert is one too): keep the alert's.
+[ "$KIS_EVENT" = alert ] || exit 0
 {
 	echo "argc=$#"
 	for a in "$@"; do echo "arg=$a"; done
