@@ -134,8 +134,7 @@ void kis_event_alert(struct kis_cell *cell, struct kis_task *t, u32 score,
 	rec->tgid = t->tgid;
 	rec->score = score;
 	rec->threshold = threshold;
-	rec->ncalls = t->mon.n;
-	memcpy(rec->calls, t->mon.calls, sizeof(rec->calls));
+	rec->ncalls = kis_seq_recent_get(&t->mon, rec->calls);
 	strscpy(rec->comm, current->comm, sizeof(rec->comm));
 	kis_event_commit();
 }

@@ -674,7 +674,7 @@ static int kis_task_fill(struct kis_task *t, void *arg)
 	    nla_put_string(skb, KIS_TASK_ATTR_COMM, comm) ||
 	    nla_put_u64_64bit(skb, KIS_TASK_ATTR_SYSCALLS,
 			      READ_ONCE(t->syscalls), KIS_TASK_ATTR_PAD) ||
-	    nla_put_u32(skb, KIS_TASK_ATTR_SCORE, READ_ONCE(t->score)) ||
+	    nla_put_u32(skb, KIS_TASK_ATTR_SCORE, kis_task_score(t)) ||
 	    nla_put_u32(skb, KIS_TASK_ATTR_MAX_SCORE, READ_ONCE(t->max_score))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;

@@ -61,8 +61,7 @@ struct kis_profile {
  * @mon_gen: profile arming @mon and @window belong to
  * @mon: recent calls for monitoring
  * @window: moving average of the task's scores
- * @score: smoothed anomaly after the last call, 0..1000
- * @max_score: highest @score since the cell was armed
+ * @max_score: highest smoothed anomaly since the cell was armed
  * @alerted: @score is above the threshold and the alert was raised
  * @exec_mark: the next trace record is the first after an execve
  * @cpu_seen: CPU time of the task already counted by the APC, ns; under
@@ -85,7 +84,6 @@ struct kis_task {
 	u64 mon_gen;
 	struct kis_seq_recent mon;
 	struct kis_seq_window window;
-	u16 score;
 	u16 max_score;
 	bool alerted;
 	bool exec_mark;
@@ -355,6 +353,7 @@ int kis_cell_learn_stop(struct kis_cell *cell);
 void kis_cell_learn_timer(struct work_struct *work);
 u32 kis_cell_learn_left_ms(const struct kis_cell *cell);
 void kis_cell_observe(struct kis_cell *cell, struct kis_task *t, long id);
+u32 kis_task_score(const struct kis_task *t);
 
 /* kis_apc.c */
 int kis_apc_init(struct kis_cell *cell, u32 slots);

@@ -218,12 +218,11 @@ static void kis_learn_call(struct kis_cell *cell, struct kis_task *t, u16 call)
 static void kis_monitor_call(struct kis_cell *cell, struct kis_task *t,
 			     const struct kis_profile *prof, u16 call)
 {
-	u32 score, threshold;
+	u32 score, sum, size, threshold;
 
 	if (t->mon_gen != prof->gen) {
 		memset(&t->mon, 0, sizeof(t->mon));
 		memset(&t->window, 0, sizeof(t->window));
-		WRITE_ONCE(t->score, 0);
 		WRITE_ONCE(t->max_score, 0);
 		t->alerted = false;
 		t->mon_gen = prof->gen;
@@ -231,15 +230,21 @@ static void kis_monitor_call(struct kis_cell *cell, struct kis_task *t,
 	score = kis_seq_score(&prof->m, &t->mon, call);
 	if (score == KIS_SEQ_NO_SCORE)
 		return;
-	score = kis_seq_smooth(&t->window, score, READ_ONCE(cell->window));
-	WRITE_ONCE(t->score, score);
-	if (score > t->max_score)
-		WRITE_ONCE(t->max_score, score);
+	/*
+	 * The smoothed anomaly is sum / size, rounded down; it is above a
+	 * value v exactly when sum >= (v + 1) * size. Comparing so spares a
+	 * division on every call; dumps divide (kis_task_score()).
+	 */
+	sum = kis_seq_window_push(&t->window, score, READ_ONCE(cell->window));
+	size = t->window.size;
+	if (sum >= (t->max_score + 1) * size)
+		WRITE_ONCE(t->max_score, sum / size);
 	threshold = READ_ONCE(cell->threshold);
-	if (score <= threshold) {
+	if (sum < (threshold + 1) * size) {
 		t->alerted = false;
 		return;
 	}
+	score = sum / size;
 	/* Every call of an excursion is a danger input (kis_apc.c). */
 	kis_apc_seq(cell, t, score);
 	/* One alert per excursion above the threshold. */
@@ -248,6 +253,21 @@ static void kis_monitor_call(struct kis_cell *cell, struct kis_task *t,
 	t->alerted = true;
 	atomic64_inc(&cell->alerts);
 	kis_event_alert(cell, t, score, threshold);
+}
+
+/**
+ * kis_task_score() - a task's smoothed anomaly now
+ * @t: the task
+ *
+ * Read racily from another task: a value of the window a moment ago.
+ *
+ * Return: 0..1000.
+ */
+u32 kis_task_score(const struct kis_task *t)
+{
+	u32 size = READ_ONCE(t->window.size);
+
+	return size ? READ_ONCE(t->window.sum) / size : 0;
 }
 
 /**

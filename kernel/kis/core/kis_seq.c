@@ -228,16 +228,37 @@ int kis_seq_add(struct kis_seq_model *m, const u16 *calls, u32 call,
 }
 
 /* Appends @call to the recent calls; returns false while filling up. */
+/* Appends a call, dropping the oldest once there are @n; true if full. */
 static bool seq_push(struct kis_seq_recent *r, u32 n, u16 call)
 {
 	if (r->n < n) {
 		r->calls[r->n++] = call;
+		r->head = 0;
 		return false;
 	}
-	if (n > 1)
-		memmove(r->calls, r->calls + 1, (n - 1) * sizeof(u16));
-	r->calls[n - 1] = call;
+	r->calls[r->head] = call;
+	if (++r->head >= n)
+		r->head = 0;
 	return true;
+}
+
+/**
+ * kis_seq_recent_get() - a task's last calls, oldest first
+ * @r: the task's calls
+ * @out: room for KIS_SEQ_K_MAX - 1 calls
+ *
+ * Return: the number of calls written, r->n.
+ */
+u32 kis_seq_recent_get(const struct kis_seq_recent *r, u16 *out)
+{
+	u32 i, j = r->head;
+
+	for (i = 0; i < r->n && i < KIS_SEQ_K_MAX - 1; i++) {
+		out[i] = r->calls[j];
+		if (++j >= r->n)
+			j = 0;
+	}
+	return i;
 }
 
 /**
@@ -258,8 +279,12 @@ int kis_seq_learn(struct kis_seq_model *m, struct kis_seq_recent *r, u32 call)
 
 	if (call > 0xffff)
 		return -EINVAL;
-	if (r->n == n)
-		err = seq_add(m, r->calls, call, 1, false);
+	if (r->n == n) {
+		u16 calls[KIS_SEQ_K_MAX - 1];
+
+		kis_seq_recent_get(r, calls);
+		err = seq_add(m, calls, call, 1, false);
+	}
 	seq_push(r, n, call);
 	return err;
 }
@@ -359,8 +384,14 @@ u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
 	}
 	if (call <= 0xffff) {
 		/* A state used with another model must not index past it. */
-		p = r->prefix && r->prefix <= m->nprefix ?
-			&m->prefixes[r->prefix - 1] : kis_seq_find(m, r->calls);
+		if (r->prefix && r->prefix <= m->nprefix) {
+			p = &m->prefixes[r->prefix - 1];
+		} else {
+			u16 calls[KIS_SEQ_K_MAX - 1];
+
+			kis_seq_recent_get(r, calls);
+			p = kis_seq_find(m, calls);
+		}
 		for (i = p ? p->head : KIS_SEQ_NONE; i != KIS_SEQ_NONE;
 		     i = m->nexts[i].link) {
 			if (m->nexts[i].call == call) {
@@ -377,17 +408,17 @@ u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
 }
 
 /**
- * kis_seq_smooth() - moving average of a task's scores
+ * kis_seq_window_push() - add a score to a task's moving window
  * @w: the task's window (zeroed at the task's start)
  * @score: the newest score, 0..1000
  * @window: number of scores averaged, 1..KIS_SEQ_WINDOW_MAX; a change
- *	restarts the average
+ *	restarts the window
  *
- * Return: the sum of the last @window scores divided by @window: while a
- * task has made fewer calls, the missing ones count as normal (0), so that
- * the first calls of a task weigh no more than later ones.
+ * Return: the sum of the last @window scores (missing ones count as 0);
+ * the smoothed anomaly is this divided by w->size. The kernel compares
+ * sums with thresholds times w->size, and divides only to report.
  */
-u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window)
+u32 kis_seq_window_push(struct kis_seq_window *w, u32 score, u32 window)
 {
 	if (window < 1)
 		window = 1;
@@ -407,7 +438,23 @@ u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window)
 	w->sum += score;
 	if (++w->pos == w->size)
 		w->pos = 0;
-	return w->sum / w->size;
+	return w->sum;
+}
+
+/**
+ * kis_seq_smooth() - moving average of a task's scores
+ * @w: the task's window (zeroed at the task's start)
+ * @score: the newest score, 0..1000
+ * @window: number of scores averaged, 1..KIS_SEQ_WINDOW_MAX; a change
+ *	restarts the average
+ *
+ * Return: the sum of the last @window scores divided by @window: while a
+ * task has made fewer calls, the missing ones count as normal (0), so that
+ * the first calls of a task weigh no more than later ones.
+ */
+u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window)
+{
+	return kis_seq_window_push(w, score, window) / w->size;
 }
 
 static void put16(u8 *p, u32 v)

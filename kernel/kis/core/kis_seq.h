@@ -91,15 +91,20 @@ struct kis_seq_model {
 };
 
 /**
- * struct kis_seq_recent - the last calls of a task, oldest first
- * @calls: the calls
+ * struct kis_seq_recent - the last calls of a task
+ * @calls: the calls: oldest first while fewer than k-1, then a ring whose
+ *	oldest entry is at @head (kis_seq_recent_get() gives them in order)
  * @n: how many are filled (at most k-1)
- * @prefix: index + 1 of @calls' prefix in the model being scored, 0 if not
- *	known (then it is looked up)
+ * @head: index of the oldest call once @n is k-1
+ * @prefix: index + 1 of the calls' prefix in the model being scored, 0 if
+ *	not known (then it is looked up)
+ *
+ * A ring, so that a call costs a store rather than a shift of k-1 calls.
  */
 struct kis_seq_recent {
 	u16 calls[KIS_SEQ_K_MAX - 1];
 	u16 n;
+	u16 head;
 	u32 prefix;
 };
 
@@ -129,6 +134,8 @@ void kis_seq_finish(struct kis_seq_model *m);
 u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
 		  u32 call);
 u32 kis_seq_smooth(struct kis_seq_window *w, u32 score, u32 window);
+u32 kis_seq_window_push(struct kis_seq_window *w, u32 score, u32 window);
+u32 kis_seq_recent_get(const struct kis_seq_recent *r, u16 *out);
 const struct kis_seq_prefix *kis_seq_find(const struct kis_seq_model *m,
 					  const u16 *calls);
 u32 kis_seq_log2_q8(u32 x);
