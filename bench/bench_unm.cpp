@@ -66,7 +66,9 @@ std::vector<std::int32_t> surprises(const kis_seq_model &m, const Calls &t) {
     for (std::uint16_t c : t) {
         if (r.n == m.k - 1) {
             std::int32_t bits = kUnseen;
-            if (const kis_seq_prefix *p = kis_seq_find(&m, r.calls))
+            std::uint16_t calls[KIS_SEQ_K_MAX - 1];
+            kis_seq_recent_get(&r, calls);
+            if (const kis_seq_prefix *p = kis_seq_find(&m, calls))
                 for (std::uint32_t i = p->head; i != KIS_SEQ_NONE; i = m.nexts[i].link)
                     if (m.nexts[i].call == c) {
                         bits = static_cast<std::int32_t>(kis_seq_log2_q8(p->total) -
