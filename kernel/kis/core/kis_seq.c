@@ -420,6 +420,12 @@ u32 kis_seq_score(const struct kis_seq_model *m, struct kis_seq_recent *r,
  */
 u32 kis_seq_window_push(struct kis_seq_window *w, u32 score, u32 window)
 {
+	/*
+	 * The common case of a normal task: a full window of zeros stays one
+	 * whichever slot the zero goes into.
+	 */
+	if (!score && !w->sum && w->len == window && w->size == window)
+		return 0;
 	if (window < 1)
 		window = 1;
 	if (window > KIS_SEQ_WINDOW_MAX)
