@@ -19,7 +19,8 @@ all: module kisctl
 setup:
 	bash scripts/setup
 
-$(SETUP_STAMP):
+# Again whenever scripts/setup changes (a new package): it only does what is missing.
+$(SETUP_STAMP): scripts/setup
 	bash scripts/setup
 
 module: $(SETUP_STAMP)
