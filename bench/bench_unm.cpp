@@ -340,7 +340,8 @@ int main(int argc, char **argv) {
                 Rates m;
                 mean_of(true, &s, KIS_SEQ_THRESHOLD_DEFAULT, &m, nullptr);
                 std::string label = span ? "span " + std::to_string(span) : "stide";
-                std::printf("  %-8s %6u %-8s |", label.c_str(), window, so_far ? "so far" : "sum/W");
+                std::printf("  %-8s %6u %-8s |", label.c_str(), window,
+                            so_far ? "so far" : "sum/W");
                 print_rates(m);
                 std::printf("%s\n",
                             span == KIS_SEQ_LOG_SPAN && window == KIS_SEQ_WINDOW_DEFAULT && !so_far

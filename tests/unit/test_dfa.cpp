@@ -30,8 +30,8 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 using Sigs = std::vector<std::uint32_t>;
 
-constexpr std::size_t kMap = KIS_DFA_HEADER;         // offset of the class map
-constexpr std::size_t kNext = KIS_DFA_HEADER + 256;  // offset of the transitions
+constexpr std::size_t kMap = KIS_DFA_HEADER;        // offset of the class map
+constexpr std::size_t kNext = KIS_DFA_HEADER + 256; // offset of the transitions
 
 // Header field offsets.
 constexpr std::size_t kMagic = 0, kVersion = 4, kHsize = 8, kNstates = 12, kNclasses = 16,
@@ -64,8 +64,8 @@ struct Automaton {
     std::uint8_t map[256] = {};
     std::uint32_t start = 1;
     std::uint32_t nsigs = 1;
-    std::vector<std::vector<std::uint32_t>> next;  // target states, without bit 31
-    std::vector<Sigs> acc;                         // accept list of each state
+    std::vector<std::vector<std::uint32_t>> next; // target states, without bit 31
+    std::vector<Sigs> acc;                        // accept list of each state
 
     // The map of a set of "special" bytes: other bytes are class 0, the special ones 1, 2, ...
     // in the order given (which must be increasing for the canonical numbering).
@@ -116,9 +116,11 @@ struct Layout {
     std::uint32_t ns, nc, naccept;
     std::size_t next, off, acc;
     explicit Layout(const Bytes &b)
-        : ns(get32(b, kNstates)), nc(get32(b, kNclasses)), naccept(get32(b, kNaccept)),
-          next(kNext), off(kNext + std::size_t(ns) * nc * 4), acc(off + (std::size_t(ns) + 1) * 4) {}
-    std::size_t trans(std::uint32_t s, std::uint32_t c) const { return next + (std::size_t(s) * nc + c) * 4; }
+        : ns(get32(b, kNstates)), nc(get32(b, kNclasses)), naccept(get32(b, kNaccept)), next(kNext),
+          off(kNext + std::size_t(ns) * nc * 4), acc(off + (std::size_t(ns) + 1) * 4) {}
+    std::size_t trans(std::uint32_t s, std::uint32_t c) const {
+        return next + (std::size_t(s) * nc + c) * 4;
+    }
     std::size_t offset(std::uint32_t s) const { return off + std::size_t(s) * 4; }
     std::size_t sig(std::uint32_t i) const { return acc + std::size_t(i) * 4; }
 };
@@ -178,8 +180,9 @@ std::string show(const std::vector<Event> &v) {
 
 // Runs a message through the automaton in chunks of the sizes chunk() gives (0 is allowed),
 // continuing after each match; every match end with its accept set. *final is the state after.
-std::vector<Event> run(const Loaded &l, const Bytes &data, const std::function<std::size_t()> &chunk,
-                       std::uint32_t state, std::uint32_t *final = nullptr) {
+std::vector<Event> run(const Loaded &l, const Bytes &data,
+                       const std::function<std::size_t()> &chunk, std::uint32_t state,
+                       std::uint32_t *final = nullptr) {
     std::vector<Event> out;
     std::size_t pos = 0;
     while (pos < data.size()) {
@@ -204,15 +207,18 @@ std::vector<Event> run(const Loaded &l, const Bytes &data, const std::function<s
 }
 
 std::vector<Event> run_whole(const Loaded &l, const Bytes &data) {
-    return run(l, data, [&] { return data.size(); }, l.d.start);
+    return run(
+        l, data, [&] { return data.size(); }, l.d.start);
 }
 
 std::vector<Event> run_bytes(const Loaded &l, const Bytes &data) {
-    return run(l, data, [] { return std::size_t(1); }, l.d.start);
+    return run(
+        l, data, [] { return std::size_t(1); }, l.d.start);
 }
 
 std::vector<Event> run_random(const Loaded &l, const Bytes &data, std::mt19937 &rng) {
-    return run(l, data, [&] { return std::size_t(rng() % 9); }, l.d.start);
+    return run(
+        l, data, [&] { return std::size_t(rng() % 9); }, l.d.start);
 }
 
 Bytes bytes(const std::string &s) { return Bytes(s.begin(), s.end()); }
@@ -275,9 +281,9 @@ Automaton compile(const std::vector<std::string> &patterns) {
     using Key = std::pair<bool, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
     std::map<Key, std::uint32_t> id;
     std::vector<Key> keys;
-    keys.push_back({false, {}});  // state 0, dead
+    keys.push_back({false, {}}); // state 0, dead
     if (!any_floating)
-        id[keys[0]] = 0;          // with nothing floating, "nothing partial" is dead
+        id[keys[0]] = 0; // with nothing floating, "nothing partial" is dead
     Key start{any_anchored, {}};
     auto intern = [&](const Key &k) {
         auto [it, fresh] = id.emplace(k, std::uint32_t(keys.size()));
@@ -288,7 +294,7 @@ Automaton compile(const std::vector<std::string> &patterns) {
     a.start = intern(start);
     a.next.assign(1, std::vector<std::uint32_t>(a.nclasses, 0));
     for (std::size_t q = 1; q < keys.size(); q++) {
-        Key k = keys[q];  // copy: keys grows
+        Key k = keys[q]; // copy: keys grows
         std::vector<std::uint32_t> row;
         for (std::uint32_t c = 0; c < a.nclasses; c++) {
             std::uint8_t b = rep[c];
@@ -345,9 +351,8 @@ bool valid(const Bytes &b) {
     if (get32(b, 0) != 0x4146444bu || get32(b, 4) != 1 || get32(b, 8) != 48 || get32(b, 40) ||
         get32(b, 44))
         return false;
-    std::uint64_t ns = get32(b, 12), nc = get32(b, 16), start = get32(b, 20),
-                  nsigs = get32(b, 24), naccept = get32(b, 28),
-                  total = get32(b, 32) | std::uint64_t(get32(b, 36)) << 32;
+    std::uint64_t ns = get32(b, 12), nc = get32(b, 16), start = get32(b, 20), nsigs = get32(b, 24),
+                  naccept = get32(b, 28), total = get32(b, 32) | std::uint64_t(get32(b, 36)) << 32;
     if (ns < 2 || nc < 1 || nc > 256 || start < 1 || start >= ns || nsigs < 1 || nsigs > 65536)
         return false;
     std::uint64_t need = 48 + 256 + ns * nc * 4 + (ns + 1) * 4 + naccept * 4;
@@ -423,12 +428,8 @@ Automaton hand_abc_abd() {
     a.classes("abcd");
     a.start = 1;
     a.nsigs = 2;
-    a.next = {{0, 0, 0, 0, 0},
-              {1, 2, 1, 1, 1},
-              {1, 2, 3, 1, 1},
-              {1, 2, 1, 4, 5},
-              {1, 2, 1, 1, 1},
-              {1, 2, 1, 1, 1}};
+    a.next = {{0, 0, 0, 0, 0}, {1, 2, 1, 1, 1}, {1, 2, 3, 1, 1},
+              {1, 2, 1, 4, 5}, {1, 2, 1, 1, 1}, {1, 2, 1, 1, 1}};
     a.acc = {{}, {}, {}, {}, {0}, {1}};
     return a;
 }
@@ -467,7 +468,7 @@ std::size_t transition_into(const Bytes &b, std::uint32_t t) {
     return 0;
 }
 
-}  // namespace
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(dfa)
 
@@ -483,11 +484,11 @@ BOOST_AUTO_TEST_CASE(layout_of_hand_built_blobs) {
     BOOST_TEST(get32(b, kTotal) == b.size());
     BOOST_TEST(b[kMap + 'a'] == 1);
     BOOST_TEST(b[kMap + 'z'] == 0);
-    BOOST_TEST(get32(b, kNext + (3 * 4 + 3) * 4) == (4u | KIS_DFA_ACCEPT));  // "ab" + 'c'
+    BOOST_TEST(get32(b, kNext + (3 * 4 + 3) * 4) == (4u | KIS_DFA_ACCEPT)); // "ab" + 'c'
     BOOST_TEST(get32(b, kNext + (3 * 4 + 1) * 4) == 2u);
     std::size_t mem = 0;
     BOOST_TEST(check(b, &mem) == 0);
-    BOOST_TEST(mem == b.size() - kNext);  // v1 has no padding: the arrays are the rest
+    BOOST_TEST(mem == b.size() - kNext); // v1 has no padding: the arrays are the rest
 
     // The reference compiler gives the same bytes: canonical numbering.
     BOOST_TEST(blob(compile({"abc"})) == b);
@@ -518,7 +519,7 @@ BOOST_AUTO_TEST_CASE(floating_signature) {
     s = l.d.start;
     BOOST_TEST(kis_dfa_feed(l.get(), &s, data.data(), 4) == 0u);
     BOOST_TEST(s == 3u);
-    BOOST_TEST(kis_dfa_feed(l.get(), &s, data.data() + 4, 1) == 1u);  // "c" across the chunks
+    BOOST_TEST(kis_dfa_feed(l.get(), &s, data.data() + 4, 1) == 1u); // "c" across the chunks
     BOOST_TEST(s == 4u);
     // Nothing fed: nothing changes.
     s = 3;
@@ -622,16 +623,15 @@ BOOST_AUTO_TEST_CASE(random_signatures_against_brute_force) {
             std::vector<Event> want = brute(pats, data);
             BOOST_TEST_CONTEXT("patterns " << pats.size() << " first " << pats[0]) {
                 std::uint32_t fin;
-                std::vector<Event> whole =
-                    run(l, data, [&] { return data.size(); }, l.d.start, &fin);
+                std::vector<Event> whole = run(
+                    l, data, [&] { return data.size(); }, l.d.start, &fin);
                 BOOST_TEST(show(whole) == show(want));
                 BOOST_TEST(show(run_bytes(l, data)) == show(want));
                 BOOST_TEST(show(run_random(l, data, rng)) == show(want));
                 if (!want.empty()) {
                     // The first match end is what one call from the start state returns.
                     std::uint32_t s = l.d.start;
-                    BOOST_TEST(kis_dfa_feed(l.get(), &s, data.data(), data.size()) ==
-                               want[0].end);
+                    BOOST_TEST(kis_dfa_feed(l.get(), &s, data.data(), data.size()) == want[0].end);
                 }
                 matches += int(want.size());
                 dead += fin == KIS_DFA_DEAD;
@@ -673,7 +673,7 @@ BOOST_AUTO_TEST_CASE(valid_variations_are_accepted) {
     a.next = {{0}, {1}};
     a.acc = {{}, {}};
     BOOST_TEST(check(blob(a)) == 0);
-    a.nsigs = 0;  // but a signature, even if it can never match
+    a.nsigs = 0; // but a signature, even if it can never match
     BOOST_TEST(check(blob(a)) == -EINVAL);
     // All 256 classes.
     Automaton all;
@@ -699,7 +699,9 @@ BOOST_AUTO_TEST_CASE(malformations_are_rejected) {
     BOOST_REQUIRE(l.naccept >= 3);
 
     using Mut = std::function<void(Bytes &)>;
-    auto field = [](std::size_t off, std::uint32_t v) { return [=](Bytes &b) { put32(b, off, v); }; };
+    auto field = [](std::size_t off, std::uint32_t v) {
+        return [=](Bytes &b) { put32(b, off, v); };
+    };
     std::vector<std::pair<std::string, Mut>> cases = {
         // header
         {"magic", field(kMagic, KIS_DFA_MAGIC ^ 1)},
@@ -812,7 +814,7 @@ BOOST_AUTO_TEST_CASE(truncations_are_rejected) {
             BOOST_TEST_CONTEXT("length " << n) {
                 BOOST_TEST(check(b) == -EINVAL);
                 if (n >= kTotal + 8) {
-                    put64(b, kTotal, n);  // even when the header agrees
+                    put64(b, kTotal, n); // even when the header agrees
                     BOOST_TEST(check(b) == -EINVAL);
                 }
             }
@@ -885,8 +887,8 @@ BOOST_AUTO_TEST_CASE(size_limit) {
         BOOST_TEST(l.accepts(2) == Sigs{0});
         BOOST_TEST(run_whole(l, bytes("anything")).empty());
     }
-    BOOST_TEST(check(make(2097113, 2)) == -EINVAL);  // 4 bytes over
-    BOOST_TEST(check(make(2097114, 1)) == -EINVAL);  // 8 bytes over
+    BOOST_TEST(check(make(2097113, 2)) == -EINVAL); // 4 bytes over
+    BOOST_TEST(check(make(2097114, 1)) == -EINVAL); // 8 bytes over
 }
 
 BOOST_AUTO_TEST_CASE(load_needs_memory) {
@@ -932,18 +934,18 @@ BOOST_AUTO_TEST_CASE(random_mutations) {
         for (int m = 0; m < nmut && !b.empty(); m++) {
             std::size_t words = b.size() / 4;
             switch (rng() % 9) {
-            case 0:  // flip a bit
+            case 0: // flip a bit
                 b[rng() % b.size()] ^= std::uint8_t(1u << (rng() % 8));
                 break;
-            case 1:  // a random byte
+            case 1: // a random byte
                 b[rng() % b.size()] = std::uint8_t(rng());
                 break;
-            case 2:  // a small word, maybe with bit 31
+            case 2: // a small word, maybe with bit 31
                 if (words)
                     put32(b, 4 * (rng() % words),
                           std::uint32_t(rng() % (ns + 2)) | (rng() % 2 ? KIS_DFA_ACCEPT : 0));
                 break;
-            case 3: {  // a transition to another state, bit 31 right: often still valid
+            case 3: { // a transition to another state, bit 31 right: often still valid
                 if (b.size() < kNext + 4 || get32(b, kNstates) != ns || ns < 2)
                     break;
                 Layout l(b);
@@ -954,29 +956,29 @@ BOOST_AUTO_TEST_CASE(random_mutations) {
                 put32(b, l.trans(s, c), acc ? t | KIS_DFA_ACCEPT : t);
                 break;
             }
-            case 4:  // truncate
+            case 4: // truncate
                 b.resize(rng() % (b.size() + 1));
                 break;
-            case 5:  // append
+            case 5: // append
                 for (int n = 1 + rng() % 8; n > 0; n--)
                     b.push_back(std::uint8_t(rng() % 3 ? 0 : rng()));
                 if (rng() % 2 && b.size() >= kTotal + 8)
                     put64(b, kTotal, b.size());
                 break;
-            case 6: {  // a header field to an interesting value
-                static const std::uint32_t vals[] = {0, 1, 2, 3, 4, 5, 255, 256, 257, 65535,
-                                                     65536, 65537, 0x7fffffffu, 0x80000000u,
-                                                     0xffffffffu, 0x40000000u};
+            case 6: { // a header field to an interesting value
+                static const std::uint32_t vals[] = {
+                    0,   1,     2,     3,     4,           5,           255,         256,
+                    257, 65535, 65536, 65537, 0x7fffffffu, 0x80000000u, 0xffffffffu, 0x40000000u};
                 if (b.size() >= kNext)
                     put32(b, 4 * (rng() % 12), vals[rng() % std::size(vals)]);
                 break;
             }
-            case 7:  // swap two words
+            case 7: // swap two words
                 if (words >= 2)
                     for (int i = 0; i < 4; i++)
                         std::swap(b[4 * (rng() % words) + i], b[4 * (rng() % words) + i]);
                 break;
-            case 8:  // a class map byte
+            case 8: // a class map byte
                 if (b.size() >= kNext)
                     b[kMap + rng() % 256] = std::uint8_t(rng() % 8);
                 break;
@@ -986,8 +988,7 @@ BOOST_AUTO_TEST_CASE(random_mutations) {
         BOOST_REQUIRE(err == 0 || err == -EINVAL);
         if ((err == 0) != valid(b)) {
             if (++disagree <= 5)
-                BOOST_ERROR("mutation " << iter << ": check " << err << ", validator "
-                                        << valid(b));
+                BOOST_ERROR("mutation " << iter << ": check " << err << ", validator " << valid(b));
             continue;
         }
         if (err)
@@ -1003,8 +1004,10 @@ BOOST_AUTO_TEST_CASE(random_mutations) {
         if (rng() % 4 == 0)
             from = rng() % d->nstates;
         std::uint32_t f1, f2;
-        auto whole = run(l, data, [&] { return data.size(); }, from, &f1);
-        auto chunks = run(l, data, [&] { return std::size_t(rng() % 5); }, from, &f2);
+        auto whole = run(
+            l, data, [&] { return data.size(); }, from, &f1);
+        auto chunks = run(
+            l, data, [&] { return std::size_t(rng() % 5); }, from, &f2);
         BOOST_REQUIRE(whole == chunks);
         BOOST_REQUIRE(f1 == f2);
         for (const auto &e : whole)
@@ -1026,4 +1029,4 @@ BOOST_AUTO_TEST_CASE(random_mutations) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-}  // namespace kis::test
+} // namespace kis::test
