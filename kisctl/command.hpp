@@ -44,11 +44,12 @@ extern const Command kLearnCommand;
 extern const Command kTraceCommand;
 extern const Command kMonitorCommand;
 extern const Command kPlotCommand;
+extern const Command kSigCommand;
 
 inline constexpr const Command *kCommands[] = {
     &kCheckCommand,   &kLoadCommand,    &kUnloadCommand, &kStatusCommand,
     &kVersionCommand, &kProfileCommand, &kSetCommand,    &kLearnCommand,
-    &kTraceCommand,   &kMonitorCommand, &kPlotCommand,
+    &kTraceCommand,   &kMonitorCommand, &kPlotCommand,   &kSigCommand,
 };
 
 const Command *find_command(std::string_view name);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -12,16 +11,13 @@
 #include <map>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <toml++/toml.h>
 
 #include "kis_match.h"
 #include "kis_seq.h"
 #include "kis_stat.h"
 #include "text.hpp"
+#include "toml_util.hpp"
 
 namespace kis {
 
@@ -58,77 +54,11 @@ std::string joined(const std::vector<std::string_view> &words) {
     return out;
 }
 
-int line_of(const toml::node &node) { return static_cast<int>(node.source().begin.line); }
-
-int line_of(const toml::key &key, const toml::node &node) {
-    int line = static_cast<int>(key.source().begin.line);
-    return line > 0 ? line : line_of(node);
-}
-
-// "a string", "an integer", ... for "X must be a string, not an integer".
-std::string_view type_phrase(toml::node_type type) {
-    switch (type) {
-    case toml::node_type::table:
-        return "a table";
-    case toml::node_type::array:
-        return "an array";
-    case toml::node_type::string:
-        return "a string";
-    case toml::node_type::integer:
-        return "an integer";
-    case toml::node_type::floating_point:
-        return "a floating-point number";
-    case toml::node_type::boolean:
-        return "a boolean";
-    case toml::node_type::date:
-        return "a date";
-    case toml::node_type::time:
-        return "a time";
-    case toml::node_type::date_time:
-        return "a date-time";
-    default:
-        return "nothing";
-    }
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); j++)
-        row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); i++) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); j++) {
-            std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
-template <typename Keys> std::string_view closest(std::string_view key, const Keys &keys) {
-    std::string_view best;
-    std::size_t best_distance = 3; // suggest only close misspellings
-    for (std::string_view known : keys) {
-        std::size_t d = edit_distance(key, known);
-        if (d < best_distance) {
-            best = known;
-            best_distance = d;
-        }
-    }
-    return best;
-}
-
 std::string suggestion(std::string_view key) {
     std::string_view best = closest(key, kCellKeys);
     if (best.empty())
         return " (a cell has the keys name, program, args, follow_exec and max_tasks, and the "
                "sub-tables [cell.sequence] and [cell.stats])";
-    return " (did you mean \"" + std::string(best) + "\"?)";
-}
-
-std::string did_you_mean(std::string_view best) {
     return " (did you mean \"" + std::string(best) + "\"?)";
 }
 
@@ -1003,38 +933,14 @@ FileConfig parse_cell_config(std::string_view text, const std::string &path) {
 }
 
 FileConfig read_cell_file(const std::string &path) {
-    auto fail = [&](const std::string &message) {
+    Result<std::string> text = read_text_file(path, "cell");
+    if (!text) {
         FileConfig out;
         out.path = path;
-        out.errors.push_back({path, 0, message});
+        out.errors.push_back({path, 0, text.error().message});
         return out;
-    };
-
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ::close(fd);
-        return fail("is a directory; give the cell files in it, e.g. " + path + "/*.toml");
     }
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int saved = errno;
-            ::close(fd);
-            return fail(std::string("cannot read: ") + std::strerror(saved));
-        }
-        if (n == 0)
-            break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return parse_cell_config(text, path);
+    return parse_cell_config(*text, path);
 }
 
 void check_duplicate_names(std::vector<FileConfig> &files) {
