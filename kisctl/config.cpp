@@ -901,16 +901,12 @@ FileConfig parse_cell_config(std::string_view text, const std::string &path) {
     FileConfig out;
     out.path = path;
 
-    toml::parse_result result = toml::parse(text, path);
-    if (!result) {
-        const toml::parse_error &err = result.error();
-        int line = static_cast<int>(err.source().begin.line);
-        out.errors.push_back(
-            {path, line > 0 ? line : 1, "TOML syntax error: " + std::string(err.description())});
+    auto parsed = parse_toml(text, path);
+    if (auto *err = std::get_if<TomlSyntaxError>(&parsed)) {
+        out.errors.push_back({path, err->line, err->message});
         return out;
     }
-
-    const toml::table &root = result.table();
+    const toml::table &root = std::get<toml::table>(parsed);
     bool saw_cell = false;
     for (auto &&[key, node] : root) {
         if (key.str() == "cell") {

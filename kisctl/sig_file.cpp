@@ -345,16 +345,12 @@ SigFile parse_sig_file(std::string_view text, const std::string &path) {
     SigFile out;
     out.path = path;
 
-    toml::parse_result result = toml::parse(text, path);
-    if (!result) {
-        const toml::parse_error &err = result.error();
-        int line = static_cast<int>(err.source().begin.line);
-        out.errors.push_back(
-            {path, line > 0 ? line : 1, "TOML syntax error: " + std::string(err.description())});
+    auto parsed = parse_toml(text, path);
+    if (auto *err = std::get_if<TomlSyntaxError>(&parsed)) {
+        out.errors.push_back({path, err->line, err->message});
         return out;
     }
-
-    const toml::table &root = result.table();
+    const toml::table &root = std::get<toml::table>(parsed);
     bool saw = false;
     for (auto &&[key, node] : root) {
         if (key.str() == "signature") {

@@ -11,6 +11,18 @@
 
 namespace kis {
 
+std::variant<toml::table, TomlSyntaxError> parse_toml(std::string_view text,
+                                                      const std::string &path) {
+    toml::parse_result result = toml::parse(text, path);
+    if (!result) {
+        const toml::parse_error &err = result.error();
+        int line = static_cast<int>(err.source().begin.line);
+        return TomlSyntaxError{line > 0 ? line : 1,
+                               "TOML syntax error: " + std::string(err.description())};
+    }
+    return std::move(result).table();
+}
+
 int line_of(const toml::node &node) { return static_cast<int>(node.source().begin.line); }
 
 int line_of(const toml::key &key, const toml::node &node) {

@@ -5,12 +5,23 @@
 
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <toml++/toml.h>
 
 #include "result.hpp"
 
 namespace kis {
+
+// A TOML syntax error: its line (at least 1) and "TOML syntax error: ...".
+struct TomlSyntaxError {
+    int line = 1;
+    std::string message;
+};
+
+// Parses a TOML document named `path` (for toml++'s source positions).
+std::variant<toml::table, TomlSyntaxError> parse_toml(std::string_view text,
+                                                      const std::string &path);
 
 // The line a node starts on.
 int line_of(const toml::node &node);
