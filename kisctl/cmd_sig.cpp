@@ -11,6 +11,7 @@
 #include "kis_dfa.h"
 #include "options.hpp"
 #include "sig_file.hpp"
+#include "text.hpp"
 #include "toml_util.hpp"
 
 namespace kis {
@@ -128,16 +129,6 @@ const char kTestHelp[] =
     "Exit status: 0 something matched, 1 no match or failure (e.g. errors in FILE), 2 usage\n"
     "error.\n";
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // The bytes of --data; nothing after a usage error.
 std::optional<std::string> unescape(const std::string &s) {
     std::string out;
@@ -165,8 +156,8 @@ std::optional<std::string> unescape(const std::string &s) {
             out += '\\';
             break;
         case 'x': {
-            int hi = i + 1 < s.size() ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 usage_error("sig test", "--data has \\x at offset " + std::to_string(i - 1) +
                                             " without two hex digits; write \\xHH");

@@ -2,6 +2,16 @@
 
 namespace kis {
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void append_hex_escape(std::string &out, unsigned char u) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += "\\x";

@@ -7,6 +7,9 @@
 
 namespace kis {
 
+// The value of a hexadecimal digit, or -1.
+int hex_value(char c);
+
 // Appends \xNN for byte `u`.
 void append_hex_escape(std::string &out, unsigned char u);
 
